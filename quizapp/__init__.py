@@ -1,0 +1,32 @@
+"""Peacekeeping study app: content files -> database -> web quiz | Anki deck."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from .config import PROJECT_ROOT, default_config, environment_config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(default_config(app.instance_path))
+    app.config.from_mapping(environment_config(os.environ))
+    if overrides:
+        app.config.from_mapping(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import cli, database, errors, quiz
+
+    database.init_app(app)
+    errors.init_app(app)
+    quiz.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Stage 2b: questions from the database -> Anki .apkg (the only genanki importer)."""

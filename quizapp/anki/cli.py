@@ -1,0 +1,3 @@
+from flask.cli import AppGroup
+
+anki_cli = AppGroup("anki", help="Export the bank as Anki decks.")

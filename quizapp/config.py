@@ -1,0 +1,47 @@
+"""Configuration: safe defaults here, overrides from the environment at app creation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` URLs hosting platforms hand out, and pick psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_config(instance_path: str) -> dict[str, Any]:
+    """Defaults that work on a fresh clone: SQLite under instance/, content/ beside us."""
+    return {
+        "SECRET_KEY": "dev-only-change-me",
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///"
+        + os.path.join(instance_path, "quizapp.sqlite"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CONTENT_DIR": str(PROJECT_ROOT / "content"),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 365,
+    }
+
+
+def environment_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """The overrides this deployment sets: DATABASE_URL, SECRET_KEY, CONTENT_DIR."""
+    config: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+            environ["DATABASE_URL"]
+        )
+    if environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get("CONTENT_DIR"):
+        config["CONTENT_DIR"] = environ["CONTENT_DIR"]
+    return config

@@ -1,0 +1,202 @@
+"""Read a whole content directory: essays, questions and quizzes, checked together."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .lint import Finding, lint_bank, lint_question
+from .schema import (
+    TYPES,
+    EssayDoc,
+    QuestionDoc,
+    QuizDoc,
+    read_essay,
+    read_questions,
+    read_quizzes,
+)
+from .yamlio import ContentError, read_yaml
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+
+
+def normalise_quote(text: str) -> str:
+    """Fold typographic quotes and runs of whitespace, the way quotes are matched."""
+    return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
+
+
+@dataclass
+class Bank:
+    """Everything under content/, with the errors and lint findings that go with it."""
+
+    essays: list[EssayDoc] = field(default_factory=list)
+    questions: list[QuestionDoc] = field(default_factory=list)
+    quizzes: list[QuizDoc] = field(default_factory=list)
+    errors: list[ContentError] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stops the bank from loading."""
+        return not self.errors
+
+    def summary(self) -> str:
+        """One line a person reads after `content check`."""
+        types = Counter(q.type for q in self.questions)
+        by_type = ", ".join(f"{types[t]} {t}" for t in TYPES if types[t])
+        return (
+            f"{self.files} files: {len(self.essays)} essays, "
+            f"{len(self.questions)} questions ({by_type or 'none'}), "
+            f"{len(self.quizzes)} quizzes; {len(self.errors)} errors, "
+            f"{len(self.warnings)} warnings"
+        )
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def read_bank(content_dir: Path | str) -> Bank:
+    """Parse, validate and lint the content directory; never touches the database."""
+    root = Path(content_dir)
+    bank = Bank()
+    if not root.is_dir():
+        bank.errors.append(ContentError(root, None, "content directory not found"))
+        return bank
+    for reader, folder, target in (
+        (read_essay, "essays", bank.essays),
+        (read_questions, "questions", bank.questions),
+        (read_quizzes, "quizzes", bank.quizzes),
+    ):
+        for path in _files(root / folder):
+            bank.files += 1
+            try:
+                raw = read_yaml(path)
+            except ContentError as exc:
+                bank.errors.append(exc)
+                continue
+            docs, errors = reader(raw, path)  # type: ignore[operator]
+            bank.errors.extend(errors)
+            if isinstance(docs, list):
+                target.extend(docs)
+            elif docs is not None:
+                target.append(docs)
+    if not bank.essays and not bank.errors:
+        bank.errors.append(ContentError(root / "essays", None, "no essay files found"))
+    _check_unique(bank)
+    _resolve_sources(bank)
+    _check_quizzes(bank)
+    for question in bank.questions:
+        errors, warnings = lint_question(question)
+        bank.errors.extend(errors)
+        bank.warnings.extend(warnings)
+    bank.warnings.extend(lint_bank(bank.questions))
+    bank.errors.sort(key=lambda e: (e.path, e.line or 0))
+    return bank
+
+
+def _check_unique(bank: Bank) -> None:
+    seen: dict[str, tuple[str, int]] = {}
+    for essay in bank.essays:
+        if essay.slug in seen:
+            path, line = seen[essay.slug]
+            bank.errors.append(
+                ContentError(
+                    essay.path,
+                    essay.line,
+                    f"duplicate essay slug (also in {path}:{line})",
+                    essay.slug,
+                )
+            )
+        seen[essay.slug] = (essay.path, essay.line)
+    for kind, docs in (("question id", bank.questions), ("quiz slug", bank.quizzes)):
+        first: dict[str, tuple[str, int]] = {}
+        unique = []
+        for doc in docs:
+            key = doc.id if isinstance(doc, QuestionDoc) else doc.slug
+            if key in first:
+                path, line = first[key]
+                bank.errors.append(
+                    ContentError(
+                        doc.path,
+                        doc.line,
+                        f"duplicate {kind} (also in {path}:{line})",
+                        key,
+                    )
+                )
+                continue
+            first[key] = (doc.path, doc.line)
+            unique.append(doc)
+        docs[:] = unique
+
+
+def _resolve_sources(bank: Bank) -> None:
+    essays = {
+        essay.slug: [(p.anchor, normalise_quote(p.text)) for p in essay.passages]
+        for essay in bank.essays
+    }
+    for question in bank.questions:
+        if question.essay not in essays:
+            bank.errors.append(
+                ContentError(
+                    question.path,
+                    question.line,
+                    f"unknown essay {question.essay!r} (the file's 'essay:')",
+                    question.id,
+                )
+            )
+        for source in question.sources:
+            passages = essays.get(source.essay)
+            if passages is None:
+                bank.errors.append(
+                    ContentError(
+                        question.path,
+                        source.line,
+                        f"source names unknown essay {source.essay!r}",
+                        question.id,
+                    )
+                )
+                continue
+            needle = normalise_quote(source.quote)
+            found = [anchor for anchor, text in passages if needle in text]
+            if not found:
+                bank.errors.append(
+                    ContentError(
+                        question.path,
+                        source.line,
+                        f"quote not found in essay {source.essay!r}: "
+                        f"{_clip(source.quote)!r} (copy it verbatim from one passage)",
+                        question.id,
+                    )
+                )
+            else:
+                source.anchor = found[0]
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _check_quizzes(bank: Bank) -> None:
+    known = {
+        "essays": {e.slug for e in bank.essays},
+        "tags": {t for q in bank.questions for t in q.tags},
+        "types": set(TYPES),
+        "questions": {q.id for q in bank.questions},
+    }
+    for quiz in bank.quizzes:
+        for key, values in quiz.rule.items():
+            for value in values:
+                if value not in known[key]:
+                    singular = key.rstrip("s")
+                    bank.errors.append(
+                        ContentError(
+                            quiz.path,
+                            quiz.line,
+                            f"quiz names unknown {singular} {value!r}",
+                            quiz.slug,
+                        )
+                    )

@@ -1,0 +1,89 @@
+"""Safe YAML reading that remembers line numbers and refuses duplicate keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode
+
+
+class ContentError(Exception):
+    """A problem in a content file, located by file, line and (when known) id."""
+
+    def __init__(
+        self, path: str | Path, line: int | None, message: str, ident: str | None = None
+    ) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        self.ident = ident
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line else "")
+        who = f" [{self.ident}]" if self.ident else ""
+        return f"{where}:{who} {self.message}"
+
+
+class Mapping(dict[str, Any]):
+    """A YAML mapping that knows the line of itself and of each of its keys."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        """The 1-based line where `key` stands, or the mapping's own line."""
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose mappings are `Mapping`s and whose duplicate keys are errors."""
+
+
+def _construct_mapping(loader: _Loader, node: MappingNode) -> Mapping:
+    loader.flatten_mapping(node)
+    mapping = Mapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            raise ConstructorError(
+                None, None, f"key {key!r} must be text", key_node.start_mark
+            )
+        if key in mapping:
+            raise ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {mapping.key_lines[key]})",
+                key_node.start_mark,
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one content file, turning any YAML problem into a located ContentError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, None, f"is not UTF-8 text ({exc.reason})") from exc
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ContentError(path, line, f"YAML syntax: {problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ContentError(path, None, f"YAML syntax: {exc}") from exc

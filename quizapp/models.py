@@ -1,0 +1,179 @@
+"""The tables: essays and passages, questions and quizzes, learners and their attempts."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the one clock every timestamp column uses."""
+    return datetime.now(UTC)
+
+
+def new_token() -> str:
+    """A random, unguessable public id (attempts, learners)."""
+    return secrets.token_urlsafe(16)
+
+
+class Essay(db.Model):
+    """One source essay; its passages carry the anchors questions cite."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(default=0)
+    passages: Mapped[list[Passage]] = relationship(
+        back_populates="essay",
+        order_by="Passage.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class Passage(db.Model):
+    """A paragraph of an essay, addressable as /essays/<slug>#<anchor>."""
+
+    __table_args__ = (UniqueConstraint("essay_id", "anchor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    essay_id: Mapped[int] = mapped_column(ForeignKey("essay.id"), index=True)
+    anchor: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int]
+    section: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    essay: Mapped[Essay] = relationship(back_populates="passages")
+
+
+question_tag = db.Table(
+    "question_tag",
+    db.Column("question_id", ForeignKey("question.id"), primary_key=True),
+    db.Column("tag_id", ForeignKey("tag.id"), primary_key=True),
+)
+
+
+class Tag(db.Model):
+    """A topic label (personnel, mandate, humanitarian, ...)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+class Question(db.Model):
+    """An authored question; `id` is its stable kebab-case id from content/."""
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(30))
+    essay_id: Mapped[int] = mapped_column(ForeignKey("essay.id"), index=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    # Type-specific answer data (options with ids, blanks, pairs, accepted answers);
+    # the shape is documented in quizapp.content.schema.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    explanation: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    difficulty: Mapped[str] = mapped_column(String(10))
+    bloom: Mapped[str] = mapped_column(String(12))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False, index=True)
+    # Hash of everything authored; a load writes the row only when it changes.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # When the authored content last changed: the Anki note's modification time.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    essay: Mapped[Essay] = relationship()
+    tags: Mapped[list[Tag]] = relationship(secondary=question_tag, order_by=Tag.name)
+    sources: Mapped[list[QuestionSource]] = relationship(
+        back_populates="question",
+        order_by="QuestionSource.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class QuestionSource(db.Model):
+    """A verbatim quote supporting a question's answer, and the passage holding it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"), index=True)
+    passage_id: Mapped[int] = mapped_column(ForeignKey("passage.id"), index=True)
+    position: Mapped[int]
+    quote: Mapped[str] = mapped_column(Text)
+    question: Mapped[Question] = relationship(back_populates="sources")
+    passage: Mapped[Passage] = relationship()
+
+
+class Quiz(db.Model):
+    """A quiz definition: which questions (selection rule), how many drawn, which mode."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(10))
+    # {"essays": [...], "tags": [...], "types": [...], "questions": [...]}
+    rule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    count: Mapped[int | None]
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Learner(db.Model):
+    """An anonymous learner, known by the random id in their signed session cookie.
+
+    Accounts can later attach here (a nullable user id) without touching attempts.
+    """
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attempt(db.Model):
+    """One sitting of a quiz; its draw and option order are fixed when it starts."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learner.id"), index=True)
+    quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quiz.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(10))
+    # [{"question": id, "order": [option ids or right-hand ids in display order]}, ...]
+    layout: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    score: Mapped[float | None]
+    quiz: Mapped[Quiz | None] = relationship()
+    responses: Mapped[list[Response]] = relationship(
+        back_populates="attempt", order_by="Response.position"
+    )
+
+    @property
+    def finished(self) -> bool:
+        """Whether the attempt is closed to further answers."""
+        return self.finished_at is not None
+
+    @property
+    def question_ids(self) -> list[str]:
+        """The drawn questions in the order the learner sees them."""
+        return [slot["question"] for slot in self.layout]
+
+
+class Response(db.Model):
+    """A learner's answer to one question of an attempt: one row per question."""
+
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("attempt.id"))
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"))
+    position: Mapped[int]
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    score: Mapped[float]
+    # Bumped on every change, so a stale page (older version) cannot overwrite it.
+    version: Mapped[int] = mapped_column(default=1)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempt: Mapped[Attempt] = relationship(back_populates="responses")
+    question: Mapped[Question] = relationship()

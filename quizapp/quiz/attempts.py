@@ -1,0 +1,244 @@
+"""Attempt lifecycle: start (draw + shuffle once), answer, finish, retry what was missed.
+
+Functions here add and flush; the view that calls them owns the commit.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..grading import Verdict, grade
+from ..models import Attempt, Learner, Question, Quiz, Response, utcnow
+from ..questions import question_query, quiz_questions
+
+_rng = random.SystemRandom()
+
+
+class AttemptClosed(Exception):
+    """The attempt is finished; no answer is accepted any more."""
+
+
+class StaleAnswer(Exception):
+    """The page was out of date: the answer changed since it was shown."""
+
+
+def get_or_create_learner(learner_id: str | None) -> Learner:
+    """The learner behind a session id, or a new anonymous one."""
+    learner = db.session.get(Learner, learner_id) if learner_id else None
+    if learner is None:
+        learner = Learner(id=secrets.token_urlsafe(16))
+        db.session.add(learner)
+        db.session.flush()
+    return learner
+
+
+def layout_for(questions: list[Question]) -> list[dict[str, Any]]:
+    """Fix the order of questions and of each question's options for an attempt."""
+    slots = []
+    for question in questions:
+        order: list[str] = []
+        if question.type in ("single_choice", "multiple_response"):
+            order = [o["id"] for o in question.data["options"]]
+            _rng.shuffle(order)
+        elif question.type == "true_false":
+            order = [o["id"] for o in question.data["options"]]
+        elif question.type == "matching":
+            order = [p["right_id"] for p in question.data["pairs"]]
+            _rng.shuffle(order)
+        slots.append({"question": question.id, "order": order})
+    return slots
+
+
+def start_attempt(
+    learner: Learner,
+    questions: list[Question],
+    *,
+    title: str,
+    mode: str,
+    quiz: Quiz | None = None,
+    count: int | None = None,
+) -> Attempt:
+    """Draw `count` of `questions` at random (all if None), shuffle, and store."""
+    drawn = list(questions)
+    _rng.shuffle(drawn)
+    if count is not None:
+        drawn = drawn[:count]
+    attempt = Attempt(
+        id=secrets.token_urlsafe(16),
+        learner_id=learner.id,
+        quiz=quiz,
+        title=title,
+        mode=mode,
+        layout=layout_for(drawn),
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+def start_quiz(learner: Learner, quiz: Quiz) -> Attempt:
+    """Resume the learner's unfinished attempt of this quiz, or start a new one."""
+    current = db.session.scalar(
+        select(Attempt)
+        .where(
+            Attempt.learner_id == learner.id,
+            Attempt.quiz_id == quiz.id,
+            Attempt.finished_at.is_(None),
+        )
+        .order_by(Attempt.started_at.desc())
+    )
+    if current is not None:
+        return current
+    return start_attempt(
+        learner,
+        quiz_questions(quiz),
+        title=quiz.title,
+        mode=quiz.mode,
+        quiz=quiz,
+        count=quiz.count,
+    )
+
+
+def start_custom(
+    learner: Learner,
+    *,
+    essays: list[str],
+    tags: list[str],
+    types: list[str],
+    count: int,
+    mode: str,
+) -> Attempt | None:
+    """A random draw from the quiz builder's filters; None when nothing matches."""
+    questions = list(
+        db.session.scalars(question_query(essays=essays, tags=tags, types=types))
+    )
+    if not questions:
+        return None
+    title = "Custom practice" if mode == "practice" else "Custom exam"
+    return start_attempt(learner, questions, title=title, mode=mode, count=count)
+
+
+def retry_missed(learner: Learner, attempt: Attempt) -> Attempt | None:
+    """A new practice attempt of the questions scored below full marks (or skipped)."""
+    missed = missed_question_ids(attempt)
+    if not missed:
+        return None
+    questions = list(
+        db.session.scalars(select(Question).where(Question.id.in_(missed)))
+    )
+    order = {qid: i for i, qid in enumerate(missed)}
+    questions.sort(key=lambda q: order[q.id])
+    return start_attempt(
+        learner, questions, title=f"Retry: {attempt.title}", mode="practice"
+    )
+
+
+def missed_question_ids(attempt: Attempt) -> list[str]:
+    """Questions of a finished attempt without full marks, in attempt order."""
+    scores = {r.question_id: r.score for r in attempt.responses}
+    return [qid for qid in attempt.question_ids if scores.get(qid, 0.0) < 1.0]
+
+
+def save_answer(
+    attempt: Attempt,
+    question: Question,
+    position: int,
+    answer: dict[str, Any],
+    seen_version: int,
+) -> tuple[Response, Verdict]:
+    """Grade and store an answer, idempotently, refusing stale or late ones.
+
+    `seen_version` is the response version the learner's page showed (0: none yet).
+    Re-posting the answer already stored is a no-op (double click, replay).
+    """
+    if attempt.finished:
+        raise AttemptClosed
+    verdict = grade(question.type, question.data, answer)
+    response = next(
+        (r for r in attempt.responses if r.question_id == question.id), None
+    )
+    if response is None:
+        if seen_version != 0:
+            raise StaleAnswer
+        response = Response(
+            attempt=attempt,
+            question_id=question.id,
+            position=position,
+            answer=answer,
+            score=verdict.score,
+            version=1,
+        )
+        db.session.add(response)
+    elif response.answer == answer:
+        return response, verdict
+    elif attempt.mode == "practice" or seen_version != response.version:
+        # Practice answers are final once feedback was shown; in an exam a page
+        # older than the stored answer must not silently overwrite it.
+        raise StaleAnswer
+    else:
+        response.answer = answer
+        response.score = verdict.score
+        response.version += 1
+        response.answered_at = utcnow()
+    db.session.flush()
+    return response, verdict
+
+
+def finish_attempt(attempt: Attempt) -> None:
+    """Close the attempt and compute its score; finishing twice changes nothing."""
+    if attempt.finished:
+        return
+    total = sum(r.score for r in attempt.responses)
+    attempt.score = round(total / len(attempt.layout), 4) if attempt.layout else 0.0
+    attempt.finished_at = utcnow()
+    db.session.flush()
+
+
+def load_attempt(attempt_id: str, learner_id: str | None) -> Attempt | None:
+    """The learner's own attempt with its responses; None for anyone else's."""
+    if not learner_id:
+        return None
+    return db.session.scalar(
+        select(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.learner_id == learner_id)
+        .options(selectinload(Attempt.responses))
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Figures for the results page."""
+
+    score: float
+    answered: int
+    total: int
+    duration: timedelta
+
+    @property
+    def percent(self) -> int:
+        """The score as a whole percentage."""
+        return round(self.score * 100)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def summarise(attempt: Attempt) -> Summary:
+    """Score, answered count and time taken of a finished attempt."""
+    end = as_utc(attempt.finished_at or utcnow())
+    return Summary(
+        score=attempt.score or 0.0,
+        answered=len(attempt.responses),
+        total=len(attempt.layout),
+        duration=end - as_utc(attempt.started_at),
+    )

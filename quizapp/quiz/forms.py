@@ -1,0 +1,195 @@
+"""Forms: one answer form per question type, and the small start/finish/builder forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..content.schema import TYPES
+from ..models import Question
+
+MAX_ANSWER_LENGTH = 200
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes (select all that apply)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _no_control_chars(_form: FlaskForm, field: Field) -> None:
+    values = field.data if isinstance(field.data, list) else [field.data]
+    for value in values:
+        if isinstance(value, str) and any(ord(c) < 32 and c not in "\t" for c in value):
+            raise ValidationError("Remove the control characters from your answer.")
+
+
+class AnswerForm(FlaskForm):
+    """Base of every answer form: the version of the answer the page showed."""
+
+    version = HiddenField(default="0")
+
+    def seen_version(self) -> int | None:
+        """The posted version, or None when it was tampered with."""
+        raw = self.version.data or "0"
+        return int(raw) if raw.isdigit() and len(raw) < 9 else None
+
+
+def answer_form(
+    question: Question,
+    order: list[str],
+    formdata: Any = None,
+    stored: dict[str, Any] | None = None,
+) -> AnswerForm:
+    """The answer form for one question, options in the attempt's stored order."""
+
+    class Form(AnswerForm):
+        pass
+
+    qtype = question.type
+    data = question.data
+    if qtype in ("single_choice", "true_false", "multiple_response"):
+        texts = {o["id"]: o["text"] for o in data["options"]}
+        choices = [(oid, texts[oid]) for oid in order if oid in texts]
+        if qtype == "multiple_response":
+            Form.answer = MultiCheckboxField(
+                "Select all that apply",
+                choices=choices,
+                validators=[InputRequired("Choose at least one option.")],
+            )
+        else:
+            Form.answer = RadioField(
+                "Choose one answer",
+                choices=choices,
+                validators=[InputRequired("Choose one of the options.")],
+            )
+    elif qtype == "short_answer":
+        Form.answer = StringField(
+            "Your answer",
+            validators=[
+                InputRequired("Type your answer."),
+                Length(max=MAX_ANSWER_LENGTH),
+                _no_control_chars,
+            ],
+        )
+    elif qtype == "cloze":
+        for index in range(len(data["blanks"])):
+            setattr(
+                Form,
+                f"blank_{index + 1}",
+                StringField(
+                    f"Blank {index + 1}",
+                    validators=[
+                        Optional(),
+                        Length(max=MAX_ANSWER_LENGTH),
+                        _no_control_chars,
+                    ],
+                ),
+            )
+    elif qtype == "matching":
+        rights = {p["right_id"]: p["right"] for p in data["pairs"]}
+        choices = [("", "Choose a match")] + [(r, rights[r]) for r in order]
+        for pair in data["pairs"]:
+            setattr(
+                Form,
+                f"match_{pair['id']}",
+                SelectField(
+                    pair["left"],
+                    choices=choices,
+                    validators=[InputRequired(f"Choose a match for “{pair['left']}”.")],
+                ),
+            )
+    form = Form(formdata=formdata, data=_initial(question, stored))
+    return form
+
+
+def _initial(question: Question, stored: dict[str, Any] | None) -> dict[str, Any]:
+    if not stored:
+        return {}
+    if question.type in ("single_choice", "true_false"):
+        return {"answer": stored.get("choice")}
+    if question.type == "multiple_response":
+        return {"answer": stored.get("choices", [])}
+    if question.type == "short_answer":
+        return {"answer": stored.get("text", "")}
+    if question.type == "cloze":
+        return {f"blank_{i + 1}": t for i, t in enumerate(stored.get("blanks", []))}
+    return {f"match_{k}": v for k, v in stored.get("pairs", {}).items()}
+
+
+def answer_from(form: AnswerForm, question: Question) -> dict[str, Any] | None:
+    """The stored shape of a validated answer; None when the answer says nothing."""
+    qtype = question.type
+    if qtype in ("single_choice", "true_false"):
+        return {"choice": form.answer.data}
+    if qtype == "multiple_response":
+        return {"choices": sorted(set(form.answer.data))}
+    if qtype == "short_answer":
+        return {"text": form.answer.data.strip()}
+    if qtype == "cloze":
+        blanks = [
+            (form[f"blank_{i + 1}"].data or "").strip()
+            for i in range(len(question.data["blanks"]))
+        ]
+        return {"blanks": blanks} if any(blanks) else None
+    return {
+        "pairs": {
+            p["id"]: form[f"match_{p['id']}"].data for p in question.data["pairs"]
+        }
+    }
+
+
+def answer_fields(form: AnswerForm) -> list[Field]:
+    """The fields a learner fills in, in order (without version and CSRF token)."""
+    return [f for f in form if f.name not in ("version", "csrf_token")]
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (start, finish, retry): it carries just the CSRF token."""
+
+
+class BuilderForm(FlaskForm):
+    """The quiz builder: filters, how many questions and which mode."""
+
+    essays = MultiCheckboxField("Essays", validate_choice=True)
+    tags = MultiCheckboxField("Topics", validate_choice=True)
+    types = MultiCheckboxField(
+        "Question types",
+        choices=[(t, t.replace("_", " ").capitalize()) for t in TYPES],
+    )
+    count = IntegerField(
+        "Number of questions",
+        default=10,
+        validators=[
+            InputRequired("Say how many questions you want."),
+            NumberRange(1, 50, "Choose between 1 and 50 questions."),
+        ],
+    )
+    mode = RadioField(
+        "Feedback",
+        choices=[
+            ("practice", "After each question (practice)"),
+            ("exam", "At the end (exam)"),
+        ],
+        default="practice",
+        validators=[InputRequired("Choose when you want feedback.")],
+    )

@@ -1,0 +1,129 @@
+"""What a learner sees after answering: verdict, key, feedback, explanation, sources.
+
+Only answered (or finished) questions ever reach this module's output, so a question
+page rendered before answering holds no key material.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..grading import Verdict, grade
+from ..models import Question, Response
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of the answer table: a choice, blank or pair and how it fared."""
+
+    text: str
+    chosen: str = ""
+    correct: bool = False
+    key: str = ""
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A supporting quote and where it sits."""
+
+    quote: str
+    essay_title: str
+    essay_slug: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The whole review of one answered (or skipped) question."""
+
+    question: Question
+    verdict: Verdict | None
+    lines: list[Line] = field(default_factory=list)
+    explanation: str = ""
+    note: str | None = None
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        """Whether the learner answered at all."""
+        return self.verdict is not None
+
+
+def build_feedback(
+    question: Question, order: list[str], response: Response | None
+) -> Feedback:
+    """Review data for one question given the learner's stored response (or none)."""
+    answer: dict[str, Any] = response.answer if response else {}
+    verdict = grade(question.type, question.data, answer) if response else None
+    return Feedback(
+        question=question,
+        verdict=verdict,
+        lines=_lines(question, order, answer),
+        explanation=question.explanation,
+        note=question.note,
+        sources=[
+            Source(
+                s.quote, s.passage.essay.title, s.passage.essay.slug, s.passage.anchor
+            )
+            for s in question.sources
+        ],
+    )
+
+
+def _lines(question: Question, order: list[str], answer: dict[str, Any]) -> list[Line]:
+    data = question.data
+    if question.type in ("single_choice", "true_false", "multiple_response"):
+        picked = set(answer.get("choices", [])) | {answer.get("choice")}
+        options = {o["id"]: o for o in data["options"]}
+        return [
+            Line(
+                text=options[oid]["text"],
+                chosen="yes" if oid in picked else "",
+                correct=options[oid]["correct"],
+                feedback=options[oid]["feedback"],
+            )
+            for oid in order or list(options)
+            if oid in options
+        ]
+    if question.type == "short_answer":
+        return [
+            Line(
+                text="Your answer",
+                chosen=answer.get("text", ""),
+                key=" / ".join(data["answers"]),
+            )
+        ]
+    if question.type == "cloze":
+        typed = answer.get("blanks", [])
+        return [
+            Line(
+                text=f"Blank {i + 1}",
+                chosen=typed[i] if i < len(typed) else "",
+                key=" / ".join(accepted),
+            )
+            for i, accepted in enumerate(data["blanks"])
+        ]
+    rights = {p["right_id"]: p["right"] for p in data["pairs"]}
+    chosen = answer.get("pairs", {})
+    return [
+        Line(
+            text=p["left"],
+            chosen=rights.get(chosen.get(p["id"], ""), ""),
+            key=p["right"],
+        )
+        for p in data["pairs"]
+    ]
+
+
+def cloze_segments(question: Question) -> list[tuple[str, int | None]]:
+    """The cloze text as (text, blank number) pieces, blanks as numbered gaps."""
+    parts = question.data["parts"]
+    pieces: list[tuple[str, int | None]] = []
+    for index, text in enumerate(parts):
+        if text:
+            pieces.append((text, None))
+        if index < len(parts) - 1:
+            pieces.append(("", index + 1))
+    return pieces

@@ -1,0 +1,314 @@
+"""Views: catalogue, builder, attempts (question, finish, results), essays, decks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..extensions import db
+from ..models import Attempt, Essay, Question, Quiz
+from . import attempts as ops
+from . import catalogue as listing
+from .forms import ActionForm, BuilderForm, answer_fields, answer_form, answer_from
+from .review import build_feedback, cloze_segments
+
+bp = Blueprint("quiz", __name__)
+
+Page = str | tuple[str, int] | WerkzeugResponse
+
+
+def _learner_id() -> str | None:
+    value = session.get("learner")
+    return value if isinstance(value, str) else None
+
+
+def _ensure_learner() -> str:
+    learner = ops.get_or_create_learner(_learner_id())
+    session["learner"] = learner.id
+    session.permanent = True
+    return learner.id
+
+
+def _own_attempt(attempt_id: str) -> Attempt:
+    attempt = ops.load_attempt(attempt_id, _learner_id())
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+def _slot(attempt: Attempt, number: int) -> tuple[dict[str, Any], Question]:
+    if not 1 <= number <= len(attempt.layout):
+        abort(404)
+    slot = attempt.layout[number - 1]
+    question = db.session.get(Question, slot["question"])
+    if question is None:
+        abort(404)
+    return slot, question
+
+
+def _refuse(message: str, code: int, attempt: Attempt | None = None) -> tuple[str, int]:
+    return render_template(
+        "errors.html", code=code, name="Not saved", message=message, attempt=attempt
+    ), code
+
+
+@bp.get("/")
+def catalogue() -> str:
+    """The quizzes with counts, modes and the learner's best scores; the essays."""
+    return render_template(
+        "quiz/catalogue.html",
+        **listing.catalogue(_learner_id()),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/quizzes/<slug>/start")
+def start(slug: str) -> Page:
+    """Start (or resume) an attempt of a quiz."""
+    quiz = db.first_or_404(select(Quiz).where(Quiz.slug == slug, ~Quiz.retired))
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form expired. Go back to the quiz list and start again.")
+    learner = ops.get_or_create_learner(_ensure_learner())
+    attempt = ops.start_quiz(learner, quiz)
+    db.session.commit()
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+@bp.route("/build", methods=["GET", "POST"])
+def builder() -> Page:
+    """Pick essays, topics, types and a count; practise a random draw."""
+    form = BuilderForm()
+    form.essays.choices, form.tags.choices = listing.builder_choices()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("quiz/builder.html", form=form), status
+    learner = ops.get_or_create_learner(_ensure_learner())
+    attempt = ops.start_custom(
+        learner,
+        essays=form.essays.data or [],
+        tags=form.tags.data or [],
+        types=form.types.data or [],
+        count=form.count.data,
+        mode=form.mode.data,
+    )
+    if attempt is None:
+        form.count.errors = ["No question matches these choices. Widen them."]
+        return render_template("quiz/builder.html", form=form), 400
+    db.session.commit()
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<attempt_id>")
+def attempt(attempt_id: str) -> WerkzeugResponse:
+    """Resume: the first unanswered question, or the results when finished."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.finished:
+        return redirect(url_for(".results", attempt_id=attempt.id))
+    answered = {r.question_id for r in attempt.responses}
+    for number, qid in enumerate(attempt.question_ids, start=1):
+        if qid not in answered:
+            return redirect(url_for(".question", attempt_id=attempt.id, number=number))
+    return redirect(url_for(".finish", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<attempt_id>/q/<int:number>", methods=["GET", "POST"])
+def question(attempt_id: str, number: int) -> Page:
+    """One question of an attempt; POST saves (and in practice grades) the answer."""
+    attempt = _own_attempt(attempt_id)
+    slot, question = _slot(attempt, number)
+    response = next(
+        (r for r in attempt.responses if r.question_id == question.id), None
+    )
+    if request.method == "GET":
+        return _question_page(attempt, number, slot, question, response)
+    if attempt.finished:
+        return _refuse(
+            "This attempt is finished, so answers are closed. Your results are saved.",
+            409,
+            attempt,
+        )
+    form = answer_form(question, slot["order"], formdata=request.form)
+    answer = answer_from(form, question) if form.validate() else None
+    seen = form.seen_version()
+    if answer is None or seen is None:
+        if form.validate() and answer is None:
+            form.form_errors.append("Fill in at least one blank.")
+        return _question_page(attempt, number, slot, question, response, form, 400)
+    try:
+        ops.save_answer(attempt, question, number - 1, answer, seen)
+    except ops.StaleAnswer:
+        db.session.rollback()
+        return _refuse(
+            "This question was answered in another tab or from an older page, and "
+            "that answer is kept. Reload the question to see it.",
+            409,
+            attempt,
+        )
+    db.session.commit()
+    if attempt.mode == "practice" or number == len(attempt.layout):
+        target = number if attempt.mode == "practice" else None
+        if target:
+            return redirect(url_for(".question", attempt_id=attempt.id, number=target))
+        return redirect(url_for(".finish", attempt_id=attempt.id))
+    return redirect(url_for(".question", attempt_id=attempt.id, number=number + 1))
+
+
+def _question_page(
+    attempt: Attempt,
+    number: int,
+    slot: dict[str, Any],
+    question: Question,
+    response: Any,
+    form: Any = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    reveal = attempt.finished or (attempt.mode == "practice" and response is not None)
+    feedback = build_feedback(question, slot["order"], response) if reveal else None
+    if form is None:
+        stored = response.answer if response is not None else None
+        form = answer_form(question, slot["order"], stored=stored)
+        form.version.data = str(response.version if response is not None else 0)
+    csrf_expired = "csrf_token" in form.errors
+    answered = {r.question_id for r in attempt.responses}
+    return render_template(
+        "quiz/question.html",
+        attempt=attempt,
+        number=number,
+        total=len(attempt.layout),
+        question=question,
+        form=form,
+        fields=answer_fields(form),
+        feedback=feedback,
+        csrf_expired=csrf_expired,
+        answered=len(answered),
+        segments=cloze_segments(question) if question.type == "cloze" else None,
+    ), status
+
+
+@bp.route("/attempts/<attempt_id>/finish", methods=["GET", "POST"])
+def finish(attempt_id: str) -> Page:
+    """Review what is unanswered, then close the attempt."""
+    attempt = _own_attempt(attempt_id)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400, "This form expired. Reload the page and finish again.")
+        ops.finish_attempt(attempt)
+        db.session.commit()
+        return redirect(url_for(".results", attempt_id=attempt.id))
+    if attempt.finished:
+        return redirect(url_for(".results", attempt_id=attempt.id))
+    answered = {r.question_id for r in attempt.responses}
+    unanswered = [
+        n for n, qid in enumerate(attempt.question_ids, start=1) if qid not in answered
+    ]
+    return render_template(
+        "quiz/finish.html", attempt=attempt, unanswered=unanswered, form=form
+    )
+
+
+@bp.get("/attempts/<attempt_id>/results")
+def results(attempt_id: str) -> Page:
+    """Score, time taken and the review of every question."""
+    attempt = _own_attempt(attempt_id)
+    if not attempt.finished:
+        return redirect(url_for(".finish", attempt_id=attempt.id))
+    questions = listing.questions_with_sources(attempt.question_ids)
+    responses = {r.question_id: r for r in attempt.responses}
+    reviews = [
+        build_feedback(questions[slot["question"]], slot["order"], responses.get(qid))
+        for slot, qid in zip(attempt.layout, attempt.question_ids, strict=True)
+    ]
+    return render_template(
+        "quiz/results.html",
+        attempt=attempt,
+        summary=ops.summarise(attempt),
+        reviews=reviews,
+        missed=ops.missed_question_ids(attempt),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/attempts/<attempt_id>/retry")
+def retry(attempt_id: str) -> WerkzeugResponse:
+    """A new practice attempt of the questions missed in a finished one."""
+    attempt = _own_attempt(attempt_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, "This form expired. Reload the results and try again.")
+    if not attempt.finished:
+        abort(409, "Finish this attempt first; then you can retry what you missed.")
+    learner = ops.get_or_create_learner(attempt.learner_id)
+    retry_attempt = ops.retry_missed(learner, attempt)
+    if retry_attempt is None:
+        abort(409, "You missed nothing in this attempt: there is nothing to retry.")
+    db.session.commit()
+    return redirect(url_for(".attempt", attempt_id=retry_attempt.id))
+
+
+@bp.get("/essays/<slug>")
+def essay(slug: str) -> str:
+    """An essay, passage by passage, each listing the questions drawn from it."""
+    essay = db.first_or_404(select(Essay).where(Essay.slug == slug))
+    return render_template(
+        "quiz/essay.html",
+        essay=essay,
+        cited=listing.questions_by_passage(essay),
+        highlight=request.args.get("from", ""),
+    )
+
+
+def deck_download(questions: list[Question], label: str) -> Response:
+    """Send a deck built from `questions` as an attachment."""
+    from ..anki import build_deck, deck_filename
+
+    if not questions:
+        abort(404, "There are no questions to put in this deck.")
+    deck = build_deck(questions)
+    response = Response(deck.data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{deck_filename(label)}"'
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/decks/bank.apkg")
+def deck_bank() -> Response:
+    """The whole bank as an Anki deck."""
+    return deck_download(listing.deck_questions(), "peacekeeping-bank")
+
+
+@bp.get("/decks/essays/<slug>.apkg")
+def deck_essay(slug: str) -> Response:
+    """One essay's questions as an Anki deck."""
+    db.first_or_404(select(Essay).where(Essay.slug == slug))
+    return deck_download(listing.deck_questions(essay=slug), f"peacekeeping-{slug}")
+
+
+@bp.get("/decks/quizzes/<slug>.apkg")
+def deck_quiz(slug: str) -> Response:
+    """One quiz's questions as an Anki deck."""
+    db.first_or_404(select(Quiz).where(Quiz.slug == slug, ~Quiz.retired))
+    return deck_download(listing.deck_questions(quiz=slug), f"peacekeeping-{slug}")
+
+
+@bp.get("/attempts/<attempt_id>/missed.apkg")
+def deck_missed(attempt_id: str) -> Response:
+    """The questions missed in a finished attempt, as an Anki deck."""
+    attempt = _own_attempt(attempt_id)
+    if not attempt.finished:
+        abort(409, "Finish this attempt first; then you can download what you missed.")
+    missed = ops.missed_question_ids(attempt)
+    return deck_download(listing.deck_questions(ids=missed), "peacekeeping-missed")

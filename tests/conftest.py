@@ -1,0 +1,94 @@
+"""flaskr-style fixtures: a fresh app and database per test, on SQLite or PostgreSQL.
+
+Set TEST_DATABASE_URL (postgresql+psycopg://...) to run the same tests against a real
+PostgreSQL server; otherwise each test gets an in-memory SQLite database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
+from sqlalchemy.pool import StaticPool
+
+from quizapp import create_app
+from quizapp.content import load_bank, read_bank
+from quizapp.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content"
+BANK_CONTENT = ROOT / "content"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def make_app(content_dir: Path = FIXTURE_CONTENT, **overrides: object) -> Flask:
+    """An app on a fresh, empty schema (create_all; migrations are tested apart)."""
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "CONTENT_DIR": str(content_dir),
+        "WTF_CSRF_ENABLED": False,
+    }
+    if TEST_DATABASE_URL:
+        config["SQLALCHEMY_DATABASE_URI"] = TEST_DATABASE_URL
+    else:
+        config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+        # One shared connection, so every session sees the same in-memory database.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "poolclass": StaticPool,
+            "connect_args": {"check_same_thread": False},
+        }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    """A fresh app with an empty database."""
+    app = make_app()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def load_content(app: Flask, content_dir: Path = FIXTURE_CONTENT) -> None:
+    """Validate and load a content directory, failing the test on any error."""
+    with app.app_context():
+        bank = read_bank(content_dir)
+        assert bank.ok, "\n".join(map(str, bank.errors))
+        load_bank(bank, db.session)
+        db.session.commit()
+
+
+@pytest.fixture
+def loaded_app(app: Flask) -> Flask:
+    """An app with the small fixture bank (one question of each type) loaded."""
+    load_content(app)
+    return app
+
+
+def count_rows(app: Flask, model: type) -> int:
+    """How many rows a table holds."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model)) or 0
