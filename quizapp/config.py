@@ -10,7 +10,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept the `postgres://` URLs hosting platforms hand out, and pick psycopg 3."""
+    """Accept the `postgres://` URLs hosting platforms give, and pick psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
@@ -18,7 +18,7 @@ def normalise_database_url(url: str) -> str:
 
 
 def default_config(instance_path: str) -> dict[str, Any]:
-    """Defaults that work on a fresh clone: SQLite under instance/, content/ beside us."""
+    """Defaults that work on a fresh clone: SQLite in instance/, content/ beside us."""
     return {
         "SECRET_KEY": "dev-only-change-me",
         "SQLALCHEMY_DATABASE_URI": "sqlite:///"

@@ -1,10 +1,10 @@
 """Extension objects, created unbound so models and views never import the app."""
 
+from datetime import datetime
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from datetime import datetime
-
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 

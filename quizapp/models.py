@@ -1,4 +1,4 @@
-"""The tables: essays and passages, questions and quizzes, learners and their attempts."""
+"""The tables: essays and passages, questions and quizzes, learners and attempts."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ class QuestionSource(db.Model):
 
 
 class Quiz(db.Model):
-    """A quiz definition: which questions (selection rule), how many drawn, which mode."""
+    """A quiz definition: which questions (a selection rule), how many, which mode."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)

@@ -43,7 +43,7 @@ def question_query(
 
 
 def with_details(query: Select[tuple[Question]]) -> Select[tuple[Question]]:
-    """Eager-load what a page or a deck shows of each question (essay, tags, sources)."""
+    """Eager-load what a page or deck shows of each question: essay, tags, sources."""
     return query.options(
         selectinload(Question.essay),
         selectinload(Question.tags),

@@ -1,4 +1,4 @@
-"""Turn a Markdown-flavoured essay into an essay file: slug, title, anchored passages."""
+"""Turn a Markdown-flavoured essay into an essay file: title and anchored passages."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class SplitEssay:
 
 
 def split_essay(text: str) -> SplitEssay:
-    """Split essay text into a title and (section, paragraph) pairs, wording untouched."""
+    """Split essay text into a title and (section, paragraph) pairs, words untouched."""
     title = ""
     section: str | None = None
     paragraphs: list[tuple[str | None, str]] = []

@@ -1,4 +1,4 @@
-"""Attempt lifecycle: start (draw + shuffle once), answer, finish, retry what was missed.
+"""Attempt lifecycle: start (draw and shuffle once), answer, finish, retry missed.
 
 Functions here add and flush; the view that calls them owns the commit.
 """

@@ -24,7 +24,7 @@ class QuizCard:
 
 
 def catalogue(learner_id: str | None) -> dict[str, Any]:
-    """Quizzes with their drawn size, the learner's best score and any attempt to resume."""
+    """Quizzes with their size, the learner's best score and any attempt to resume."""
     quizzes = list(
         db.session.scalars(select(Quiz).where(~Quiz.retired).order_by(Quiz.position))
     )

@@ -1,4 +1,4 @@
-"""Forms: one answer form per question type, and the small start/finish/builder forms."""
+"""Forms: an answer form per question type, and the start/finish/builder forms."""
 
 from __future__ import annotations
 
