@@ -79,7 +79,8 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ContentError(path, None, f"is not UTF-8 text ({exc.reason})") from exc
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        # _Loader subclasses SafeLoader: no arbitrary objects can be built.
+        return yaml.load(text, Loader=_Loader)  # noqa: S506  # nosec B506
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

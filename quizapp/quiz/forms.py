@@ -14,6 +14,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     InputRequired,
     Length,
@@ -27,6 +28,11 @@ from ..content.schema import TYPES
 from ..models import Question
 
 MAX_ANSWER_LENGTH = 200
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -69,17 +75,17 @@ def answer_form(
     data = question.data
     if qtype in ("single_choice", "true_false", "multiple_response"):
         texts = {o["id"]: o["text"] for o in data["options"]}
-        choices = [(oid, texts[oid]) for oid in order if oid in texts]
+        options = choices([(oid, texts[oid]) for oid in order if oid in texts])
         if qtype == "multiple_response":
             Form.answer = MultiCheckboxField(
                 "Select all that apply",
-                choices=choices,
+                choices=options,
                 validators=[InputRequired("Choose at least one option.")],
             )
         else:
             Form.answer = RadioField(
                 "Choose one answer",
-                choices=choices,
+                choices=options,
                 validators=[InputRequired("Choose one of the options.")],
             )
     elif qtype == "short_answer":
@@ -107,14 +113,14 @@ def answer_form(
             )
     elif qtype == "matching":
         rights = {p["right_id"]: p["right"] for p in data["pairs"]}
-        choices = [("", "Choose a match")] + [(r, rights[r]) for r in order]
+        targets = choices([("", "Choose a match")] + [(r, rights[r]) for r in order])
         for pair in data["pairs"]:
             setattr(
                 Form,
                 f"match_{pair['id']}",
                 SelectField(
                     pair["left"],
-                    choices=choices,
+                    choices=targets,
                     validators=[InputRequired(f"Choose a match for “{pair['left']}”.")],
                 ),
             )
@@ -174,7 +180,7 @@ class BuilderForm(FlaskForm):
     tags = MultiCheckboxField("Topics", validate_choice=True)
     types = MultiCheckboxField(
         "Question types",
-        choices=[(t, t.replace("_", " ").capitalize()) for t in TYPES],
+        choices=choices([(t, t.replace("_", " ").capitalize()) for t in TYPES]),
     )
     count = IntegerField(
         "Number of questions",
@@ -186,10 +192,12 @@ class BuilderForm(FlaskForm):
     )
     mode = RadioField(
         "Feedback",
-        choices=[
-            ("practice", "After each question (practice)"),
-            ("exam", "At the end (exam)"),
-        ],
+        choices=choices(
+            [
+                ("practice", "After each question (practice)"),
+                ("exam", "At the end (exam)"),
+            ]
+        ),
         default="practice",
         validators=[InputRequired("Choose when you want feedback.")],
     )

@@ -21,7 +21,14 @@ from ..extensions import db
 from ..models import Attempt, Essay, Question, Quiz
 from . import attempts as ops
 from . import catalogue as listing
-from .forms import ActionForm, BuilderForm, answer_fields, answer_form, answer_from
+from .forms import (
+    ActionForm,
+    BuilderForm,
+    answer_fields,
+    answer_form,
+    answer_from,
+    choices,
+)
 from .review import build_feedback, cloze_segments
 
 bp = Blueprint("quiz", __name__)
@@ -90,7 +97,8 @@ def start(slug: str) -> Page:
 def builder() -> Page:
     """Pick essays, topics, types and a count; practise a random draw."""
     form = BuilderForm()
-    form.essays.choices, form.tags.choices = listing.builder_choices()
+    essays, tags = listing.builder_choices()
+    form.essays.choices, form.tags.choices = choices(essays), choices(tags)
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("quiz/builder.html", form=form), status
@@ -140,11 +148,16 @@ def question(attempt_id: str, number: int) -> Page:
             attempt,
         )
     form = answer_form(question, slot["order"], formdata=request.form)
-    answer = answer_from(form, question) if form.validate() else None
+    valid = form.validate()
+    answer = answer_from(form, question) if valid else None
     seen = form.seen_version()
+    if seen is None:
+        form.form_errors.append(
+            "This page is out of date. Reload the page and answer again."
+        )
+    elif valid and answer is None:
+        form.form_errors.append("Fill in at least one blank.")
     if answer is None or seen is None:
-        if form.validate() and answer is None:
-            form.form_errors.append("Fill in at least one blank.")
         return _question_page(attempt, number, slot, question, response, form, 400)
     try:
         ops.save_answer(attempt, question, number - 1, answer, seen)
