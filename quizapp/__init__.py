@@ -23,10 +23,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import cli, database, errors, quiz
+    from . import cli, database, errors, health, quiz, security
 
+    security.init_app(app)
     database.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
     quiz.init_app(app)
     cli.init_app(app)
     return app

@@ -30,11 +30,13 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 365,
+        "SESSION_COOKIE_SECURE": False,
+        "PRODUCTION": False,
     }
 
 
 def environment_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
-    """The overrides this deployment sets: DATABASE_URL, SECRET_KEY, CONTENT_DIR."""
+    """The overrides this deployment sets: DATABASE_URL, SECRET_KEY, CONTENT_DIR, ..."""
     config: dict[str, Any] = {}
     if environ.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
@@ -44,4 +46,9 @@ def environment_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, 
         config["SECRET_KEY"] = environ["SECRET_KEY"]
     if environ.get("CONTENT_DIR"):
         config["CONTENT_DIR"] = environ["CONTENT_DIR"]
+    if environ.get("QUIZAPP_ENV") == "production":
+        config["PRODUCTION"] = True
+        config["SESSION_COOKIE_SECURE"] = True
+    if environ.get("SESSION_COOKIE_SECURE"):
+        config["SESSION_COOKIE_SECURE"] = environ["SESSION_COOKIE_SECURE"] == "1"
     return config
