@@ -117,9 +117,23 @@ class Quiz(db.Model):
     # {"essays": [...], "tags": [...], "types": [...], "questions": [...]}
     rule: Mapped[dict[str, Any]] = mapped_column(JSON)
     count: Mapped[int | None]
+    # How many live questions the rule selects, computed at load time so the
+    # catalogue does not count per quiz on every request.
+    size: Mapped[int] = mapped_column(default=0, server_default="0")
     position: Mapped[int] = mapped_column(default=0)
     retired: Mapped[bool] = mapped_column(default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ContentState(db.Model):
+    """A single row: the content version, bumped by every load that changes anything.
+
+    Caches of rendered or built artefacts (decks) key on it.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Learner(db.Model):

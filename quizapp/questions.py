@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Essay, Passage, Question, QuestionSource, Quiz, Tag
+from .models import ContentState, Essay, Passage, Question, QuestionSource, Quiz, Tag
 
 
 def question_query(
@@ -56,6 +56,21 @@ def with_details(query: Select[tuple[Question]]) -> Select[tuple[Question]]:
 def quiz_questions(quiz: Quiz) -> list[Question]:
     """Every live question a quiz's rule selects (before any random draw)."""
     return list(db.session.scalars(question_query(**_rule_filters(quiz.rule))))
+
+
+def rule_size(rule: dict[str, Any]) -> int:
+    """How many live questions a quiz rule selects."""
+    query = question_query(**_rule_filters(rule)).order_by(None)
+    counted = select(func.count()).select_from(query.subquery())
+    return db.session.scalar(counted) or 0
+
+
+def content_version() -> int:
+    """The current content version (0 before the first load); caches key on it."""
+    version = db.session.scalar(
+        select(ContentState.version).where(ContentState.id == 1)
+    )
+    return version or 0
 
 
 def _rule_filters(rule: dict[str, Any]) -> dict[str, list[str]]:

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Essay, Passage, Question, QuestionSource, Quiz, Tag, utcnow
+from ..models import (
+    ContentState,
+    Essay,
+    Passage,
+    Question,
+    QuestionSource,
+    Quiz,
+    Tag,
+    utcnow,
+)
+from ..questions import rule_size
 from .bank import Bank
 from .schema import EssayDoc, QuestionDoc, QuizDoc
 
@@ -72,7 +82,23 @@ def load_bank(
             quiz.retired = True
             report.retired += 1
     session.flush()
+    for quiz in session.scalars(select(Quiz).where(~Quiz.retired)):
+        size = rule_size(quiz.rule)
+        if quiz.size != size:
+            quiz.size = size
+    if report.changed:
+        _bump_version(session)
+    session.flush()
     return report
+
+
+def _bump_version(session: Session) -> None:
+    state = session.get(ContentState, 1)
+    if state is None:
+        state = ContentState(id=1, version=0)
+        session.add(state)
+    state.version += 1
+    state.loaded_at = utcnow()
 
 
 def _load_essays(

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..extensions import db
 from ..models import Attempt, Essay, Question, QuestionSource, Quiz, Tag
@@ -31,36 +31,32 @@ def catalogue(learner_id: str | None) -> dict[str, Any]:
     best: dict[int, float] = {}
     resume: dict[int, str] = {}
     if learner_id:
-        best_rows = db.session.execute(
-            select(Attempt.quiz_id, func.max(Attempt.score))
-            .where(Attempt.learner_id == learner_id, Attempt.finished_at.is_not(None))
+        # One query for both: the best finished score and an unfinished attempt.
+        rows = db.session.execute(
+            select(
+                Attempt.quiz_id,
+                func.max(Attempt.score),
+                func.max(case((Attempt.finished_at.is_(None), Attempt.id))),
+            )
+            .where(Attempt.learner_id == learner_id, Attempt.quiz_id.is_not(None))
             .group_by(Attempt.quiz_id)
         )
-        best = {quiz_id: score for quiz_id, score in best_rows if quiz_id}
-        open_rows = db.session.execute(
-            select(Attempt.quiz_id, Attempt.id).where(
-                Attempt.learner_id == learner_id, Attempt.finished_at.is_(None)
-            )
+        for quiz_id, score, open_id in rows:
+            if score is not None:
+                best[quiz_id] = score
+            if open_id is not None:
+                resume[quiz_id] = open_id
+    cards = [
+        QuizCard(
+            quiz,
+            min(quiz.size, quiz.count) if quiz.count else quiz.size,
+            best.get(quiz.id),
+            resume.get(quiz.id),
         )
-        resume = {quiz_id: attempt_id for quiz_id, attempt_id in open_rows if quiz_id}
-    cards = []
-    for quiz in quizzes:
-        available = _rule_size(quiz.rule)
-        size = min(available, quiz.count) if quiz.count else available
-        cards.append(QuizCard(quiz, size, best.get(quiz.id), resume.get(quiz.id)))
+        for quiz in quizzes
+    ]
     essays = list(db.session.scalars(select(Essay).order_by(Essay.position)))
     return {"cards": cards, "essays": essays}
-
-
-def _rule_size(rule: dict[str, Any]) -> int:
-    query = question_query(
-        essays=rule.get("essays", []),
-        tags=rule.get("tags", []),
-        types=rule.get("types", []),
-        ids=rule.get("questions", []),
-    )
-    counted = select(func.count()).select_from(query.order_by(None).subquery())
-    return db.session.scalar(counted) or 0
 
 
 def builder_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -72,9 +68,9 @@ def builder_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return [(s, t) for s, t in essays], [(t, t.capitalize()) for t in tags]
 
 
-def questions_with_sources(ids: list[str]) -> dict[str, Question]:
+def questions_by_id(ids: list[str]) -> dict[str, Question]:
     """The given questions (retired ones too: old attempts keep them), by id."""
-    query = with_details(select(Question).where(Question.id.in_(ids)))
+    query = select(Question).where(Question.id.in_(ids))
     return {q.id: q for q in db.session.scalars(query)}
 
 

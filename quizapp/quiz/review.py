@@ -63,13 +63,31 @@ def build_feedback(
         lines=_lines(question, order, answer),
         explanation=question.explanation,
         note=question.note,
-        sources=[
+        sources=sources_of(question),
+    )
+
+
+# Sources only change with the question's content hash, so one process-wide cache
+# (bounded) saves the passage and essay look-ups on every feedback and results page.
+_SOURCES: dict[tuple[str, str], list[Source]] = {}
+_SOURCES_MAX = 50_000
+
+
+def sources_of(question: Question) -> list[Source]:
+    """The question's quotes with their essay and anchor, cached per content hash."""
+    key = (question.id, question.content_hash)
+    cached = _SOURCES.get(key)
+    if cached is None:
+        cached = [
             Source(
                 s.quote, s.passage.essay.title, s.passage.essay.slug, s.passage.anchor
             )
             for s in question.sources
-        ],
-    )
+        ]
+        if len(_SOURCES) >= _SOURCES_MAX:
+            _SOURCES.clear()
+        _SOURCES[key] = cached
+    return cached
 
 
 def _lines(question: Question, order: list[str], answer: dict[str, Any]) -> list[Line]:

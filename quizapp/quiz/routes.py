@@ -169,13 +169,15 @@ def question(attempt_id: str, number: int) -> Page:
             409,
             attempt,
         )
+    # Where to go next is decided before the commit expires the attempt's attributes.
+    if attempt.mode == "practice":
+        target = url_for(".question", attempt_id=attempt_id, number=number)
+    elif number == len(attempt.layout):
+        target = url_for(".finish", attempt_id=attempt_id)
+    else:
+        target = url_for(".question", attempt_id=attempt_id, number=number + 1)
     db.session.commit()
-    if attempt.mode == "practice" or number == len(attempt.layout):
-        target = number if attempt.mode == "practice" else None
-        if target:
-            return redirect(url_for(".question", attempt_id=attempt.id, number=target))
-        return redirect(url_for(".finish", attempt_id=attempt.id))
-    return redirect(url_for(".question", attempt_id=attempt.id, number=number + 1))
+    return redirect(target)
 
 
 def _question_page(
@@ -238,7 +240,7 @@ def results(attempt_id: str) -> Page:
     attempt = _own_attempt(attempt_id)
     if not attempt.finished:
         return redirect(url_for(".finish", attempt_id=attempt.id))
-    questions = listing.questions_with_sources(attempt.question_ids)
+    questions = listing.questions_by_id(attempt.question_ids)
     responses = {r.question_id: r for r in attempt.responses}
     reviews = [
         build_feedback(questions[slot["question"]], slot["order"], responses.get(qid))

@@ -1,0 +1,94 @@
+"""SQL statements per page stay a small constant, whatever the bank and quiz size."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from quizapp.extensions import db
+from tests.conftest import load_content, make_app
+from tests.synthetic import write_bank
+from tests.test_quiz import payload, question_at
+
+BUDGET = {
+    "catalogue": 3,
+    "question": 3,
+    "answer": 5,
+    "feedback": 3,
+    "finish": 3,
+    "results": 4,
+}
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def page_costs(app: Flask) -> dict[str, int]:
+    """Statements per page for one learner taking a practice quiz of 50 questions."""
+    client = app.test_client()
+    reply = client.post("/quizzes/quiz-0/start")
+    attempt = re.search(r"/attempts/([\w-]+)", reply.headers["Location"]).group(1)
+    client.get("/")
+    client.get(f"/attempts/{attempt}/q/1")  # warm caches as a real server would be
+    costs: dict[str, int] = {}
+
+    def cost(name: str, call: Callable[[], object]) -> None:
+        with counting(app) as statements:
+            call()
+        costs[name] = len(statements)
+
+    cost("catalogue", lambda: client.get("/"))
+    cost("question", lambda: client.get(f"/attempts/{attempt}/q/2"))
+    form = {"version": "0", **payload(question_at(app, attempt, 2), correct=False)}
+    with counting(app) as statements:
+        reply = client.post(f"/attempts/{attempt}/q/2", data=form)
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    costs["answer"] = len(statements)
+    client.get(f"/attempts/{attempt}/q/2")
+    cost("feedback", lambda: client.get(f"/attempts/{attempt}/q/2"))
+    cost("finish", lambda: client.get(f"/attempts/{attempt}/finish"))
+    client.post(f"/attempts/{attempt}/finish")
+    client.get(f"/attempts/{attempt}/results")
+    cost("results", lambda: client.get(f"/attempts/{attempt}/results"))
+    return costs
+
+
+@pytest.fixture(scope="module")
+def costs_small_and_large(tmp_path_factory) -> tuple[dict[str, int], dict[str, int]]:
+    results = []
+    for size in (60, 2000):
+        folder = write_bank(tmp_path_factory.mktemp(f"bank{size}"), size)
+        app = make_app(Path(folder))
+        load_content(app, Path(folder))
+        results.append(page_costs(app))
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("page", sorted(BUDGET))
+def test_statements_per_page_stay_within_budget(costs_small_and_large, page):
+    small, large = costs_small_and_large
+    assert large[page] <= BUDGET[page], large
+    assert large[page] == small[page], (small, large)  # no growth with the bank
