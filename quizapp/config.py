@@ -32,6 +32,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 365,
         "SESSION_COOKIE_SECURE": False,
         "PRODUCTION": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATE_LIMIT_START": "60 per minute",
+        "RATE_LIMIT_DECKS": "20 per minute",
     }
 
 
@@ -46,6 +50,8 @@ def environment_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, 
         config["SECRET_KEY"] = environ["SECRET_KEY"]
     if environ.get("CONTENT_DIR"):
         config["CONTENT_DIR"] = environ["CONTENT_DIR"]
+    if environ.get("REDIS_URL"):
+        config["RATELIMIT_STORAGE_URI"] = environ["REDIS_URL"]
     if environ.get("QUIZAPP_ENV") == "production":
         config["PRODUCTION"] = True
         config["SESSION_COOKIE_SECURE"] = True

@@ -24,7 +24,10 @@ def init_app(app: Flask) -> None:
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
-    message = error.description if code not in MESSAGES or _custom(error) else None
+    # Our own abort() messages are for learners; stock texts and the limiter's
+    # "2 per 1 minute" are for developers, so those get the friendly message.
+    custom = _custom(error) and code != 429
+    message = error.description if code not in MESSAGES or custom else None
     return (
         render_template(
             "errors.html",

@@ -31,7 +31,9 @@ def counting(app: Flask) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
+        # Transaction control (SQLite's explicit BEGIN) is not a query.
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            statements.append(statement)
 
     with app.app_context():
         engine = db.engine

@@ -31,8 +31,16 @@ class StaleAnswer(Exception):
 
 
 def get_or_create_learner(learner_id: str | None) -> Learner:
-    """The learner behind a session id, or a new anonymous one."""
-    learner = db.session.get(Learner, learner_id) if learner_id else None
+    """The learner behind a session id (row locked), or a new anonymous one.
+
+    The lock serialises one learner's concurrent starts on PostgreSQL, so a burst
+    of "start" clicks leaves one attempt in progress.
+    """
+    learner = (
+        db.session.get(Learner, learner_id, with_for_update=True)
+        if learner_id
+        else None
+    )
     if learner is None:
         learner = Learner(id=secrets.token_urlsafe(16))
         db.session.add(learner)
@@ -202,15 +210,24 @@ def finish_attempt(attempt: Attempt) -> None:
     db.session.flush()
 
 
-def load_attempt(attempt_id: str, learner_id: str | None) -> Attempt | None:
-    """The learner's own attempt with its responses; None for anyone else's."""
+def load_attempt(
+    attempt_id: str, learner_id: str | None, lock: bool = False
+) -> Attempt | None:
+    """The learner's own attempt with its responses; None for anyone else's.
+
+    With `lock`, the attempt row is locked until commit, so an answer and a finish
+    (or two copies of one answer) for the same attempt run one after the other.
+    """
     if not learner_id:
         return None
-    return db.session.scalar(
+    query = (
         select(Attempt)
         .where(Attempt.id == attempt_id, Attempt.learner_id == learner_id)
         .options(selectinload(Attempt.responses))
     )
+    if lock:
+        query = query.with_for_update(of=Attempt)
+    return db.session.scalar(query)
 
 
 @dataclass(frozen=True)

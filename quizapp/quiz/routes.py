@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -17,8 +19,8 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..extensions import db
-from ..models import Attempt, Essay, Question, Quiz
+from ..extensions import db, limiter
+from ..models import Attempt, Essay, Learner, Question, Quiz
 from . import attempts as ops
 from . import catalogue as listing
 from .forms import (
@@ -41,15 +43,16 @@ def _learner_id() -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _ensure_learner() -> str:
+def _ensure_learner() -> Learner:
     learner = ops.get_or_create_learner(_learner_id())
     session["learner"] = learner.id
     session.permanent = True
-    return learner.id
+    return learner
 
 
 def _own_attempt(attempt_id: str) -> Attempt:
-    attempt = ops.load_attempt(attempt_id, _learner_id())
+    writing = request.method == "POST"
+    attempt = ops.load_attempt(attempt_id, _learner_id(), lock=writing)
     if attempt is None:
         abort(404)
     return attempt
@@ -81,19 +84,29 @@ def catalogue() -> str:
     )
 
 
+def _start_limit() -> str:
+    return str(current_app.config["RATE_LIMIT_START"])
+
+
+def _deck_limit() -> str:
+    return str(current_app.config["RATE_LIMIT_DECKS"])
+
+
 @bp.post("/quizzes/<slug>/start")
+@limiter.shared_limit(_start_limit, scope="start")
 def start(slug: str) -> Page:
     """Start (or resume) an attempt of a quiz."""
     quiz = db.first_or_404(select(Quiz).where(Quiz.slug == slug, ~Quiz.retired))
     if not ActionForm().validate_on_submit():
         abort(400, "This form expired. Go back to the quiz list and start again.")
-    learner = ops.get_or_create_learner(_ensure_learner())
-    attempt = ops.start_quiz(learner, quiz)
+    learner = _ensure_learner()
+    target = url_for(".attempt", attempt_id=ops.start_quiz(learner, quiz).id)
     db.session.commit()
-    return redirect(url_for(".attempt", attempt_id=attempt.id))
+    return redirect(target)
 
 
 @bp.route("/build", methods=["GET", "POST"])
+@limiter.shared_limit(_start_limit, scope="start", methods=["POST"])
 def builder() -> Page:
     """Pick essays, topics, types and a count; practise a random draw."""
     form = BuilderForm()
@@ -102,7 +115,7 @@ def builder() -> Page:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("quiz/builder.html", form=form), status
-    learner = ops.get_or_create_learner(_ensure_learner())
+    learner = _ensure_learner()
     attempt = ops.start_custom(
         learner,
         essays=form.essays.data or [],
@@ -285,27 +298,49 @@ def essay(slug: str) -> str:
 
 
 def deck_download(questions: list[Question], label: str) -> Response:
-    """Send a deck built from `questions` as an attachment."""
-    from ..anki import build_deck, deck_filename
+    """Send a deck built from `questions` as an attachment (cached per content)."""
+    from ..anki import deck_filename
 
     if not questions:
         abort(404, "There are no questions to put in this deck.")
-    deck = build_deck(questions)
+    deck = cached_deck(questions)
     response = Response(deck.data, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{deck_filename(label)}"'
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
+# A burst of downloads of one deck builds it once: decks are cached by the exact
+# questions and their content hashes, so any content change builds afresh.
+_DECKS: OrderedDict[tuple[tuple[str, str], ...], Any] = OrderedDict()
+_DECKS_MAX = 16
+
+
+def cached_deck(questions: list[Question]) -> Any:
+    """The deck for these questions, built once per content version."""
+    from ..anki import build_deck
+
+    key = tuple((q.id, q.content_hash) for q in questions)
+    deck = _DECKS.get(key)
+    if deck is None:
+        deck = build_deck(questions)
+        _DECKS[key] = deck
+        while len(_DECKS) > _DECKS_MAX:
+            _DECKS.popitem(last=False)
+    _DECKS.move_to_end(key)
+    return deck
+
+
 @bp.get("/decks/bank.apkg")
+@limiter.shared_limit(_deck_limit, scope="decks")
 def deck_bank() -> Response:
     """The whole bank as an Anki deck."""
     return deck_download(listing.deck_questions(), "peacekeeping-bank")
 
 
 @bp.get("/decks/essays/<slug>.apkg")
+@limiter.shared_limit(_deck_limit, scope="decks")
 def deck_essay(slug: str) -> Response:
     """One essay's questions as an Anki deck."""
     db.first_or_404(select(Essay).where(Essay.slug == slug))
@@ -313,6 +348,7 @@ def deck_essay(slug: str) -> Response:
 
 
 @bp.get("/decks/quizzes/<slug>.apkg")
+@limiter.shared_limit(_deck_limit, scope="decks")
 def deck_quiz(slug: str) -> Response:
     """One quiz's questions as an Anki deck."""
     db.first_or_404(select(Quiz).where(Quiz.slug == slug, ~Quiz.retired))
@@ -320,6 +356,7 @@ def deck_quiz(slug: str) -> Response:
 
 
 @bp.get("/attempts/<attempt_id>/missed.apkg")
+@limiter.shared_limit(_deck_limit, scope="decks")
 def deck_missed(attempt_id: str) -> Response:
     """The questions missed in a finished attempt, as an Anki deck."""
     attempt = _own_attempt(attempt_id)
