@@ -63,9 +63,13 @@ def load_bank(
     }
     tags = {t.name: t for t in session.scalars(select(Tag))}
     existing = {q.id: q for q in session.scalars(select(Question))}
+    titles = {essay.slug: essay.title for essay in bank.essays}
     for position, doc in enumerate(bank.questions):
         row = existing.pop(doc.id, None)
-        _upsert_question(doc, row, position, essays, passages, tags, session, report)
+        digest = doc.content_hash(titles)
+        _upsert_question(
+            doc, digest, row, position, essays, passages, tags, session, report
+        )
         if progress:
             progress(1)
     for row in existing.values():
@@ -147,6 +151,7 @@ def _load_essays(
 
 def _upsert_question(
     doc: QuestionDoc,
+    digest: str,
     row: Question | None,
     position: int,
     essays: dict[str, Essay],
@@ -155,7 +160,6 @@ def _upsert_question(
     session: Session,
     report: LoadReport,
 ) -> None:
-    digest = doc.content_hash()
     if row is not None and row.content_hash == digest and not row.retired:
         if row.position != position:
             row.position = position

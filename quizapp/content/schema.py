@@ -97,9 +97,17 @@ class QuestionDoc:
     line: int
     lint_ignore: dict[str, str] = field(default_factory=dict)
 
-    def content_hash(self) -> str:
-        """A digest of everything authored, to detect changes between loads."""
+    def content_hash(self, titles: dict[str, str] | None = None) -> str:
+        """A digest of everything authored, to detect changes between loads.
+
+        `titles` (essay slug -> title) folds in the titles of the cited essays, which
+        the question's exports show: renaming an essay counts as a change.
+        """
+        titles = titles or {}
         payload = {
+            "titles": sorted(
+                {titles.get(slug, "") for slug in {self.essay, *self._cited()}}
+            ),
             "type": self.type,
             "prompt": self.prompt,
             "data": self.data,
@@ -112,6 +120,9 @@ class QuestionDoc:
             "essay": self.essay,
         }
         return _digest(payload)
+
+    def _cited(self) -> set[str]:
+        return {source.essay for source in self.sources}
 
 
 @dataclass
