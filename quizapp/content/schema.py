@@ -54,6 +54,8 @@ TYPE_KEYS = {
 
 @dataclass
 class PassageDoc:
+    """One paragraph of an essay file."""
+
     anchor: str
     section: str | None
     text: str
@@ -72,6 +74,8 @@ class EssayDoc:
 
 @dataclass
 class SourceDoc:
+    """A quote a question cites, and (once found) the anchor of its passage."""
+
     essay: str
     quote: str
     line: int

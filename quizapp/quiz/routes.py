@@ -19,12 +19,15 @@ from flask import (
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from ..anki import DeckBuild
 from ..extensions import db, limiter
 from ..models import Attempt, Essay, Learner, Question, Quiz
+from ..models import Response as StoredResponse
 from . import attempts as ops
 from . import catalogue as listing
 from .forms import (
     ActionForm,
+    AnswerForm,
     BuilderForm,
     answer_fields,
     answer_form,
@@ -198,8 +201,8 @@ def _question_page(
     number: int,
     slot: dict[str, Any],
     question: Question,
-    response: Any,
-    form: Any = None,
+    response: StoredResponse | None,
+    form: AnswerForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
     reveal = attempt.finished or (attempt.mode == "practice" and response is not None)
@@ -313,11 +316,11 @@ def deck_download(questions: list[Question], label: str) -> Response:
 
 # A burst of downloads of one deck builds it once: decks are cached by the exact
 # questions and their content hashes, so any content change builds afresh.
-_DECKS: OrderedDict[tuple[tuple[str, str], ...], Any] = OrderedDict()
+_DECKS: OrderedDict[tuple[tuple[str, str], ...], DeckBuild] = OrderedDict()
 _DECKS_MAX = 16
 
 
-def cached_deck(questions: list[Question]) -> Any:
+def cached_deck(questions: list[Question]) -> DeckBuild:
     """The deck for these questions, built once per content version."""
     from ..anki import build_deck
 
