@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from anki.collection import Collection
 import quizapp.anki as anki_module
 from quizapp.anki import DeckBuild
 from quizapp.quiz import routes
-from tests.conftest import load_content, make_app
+from tests.conftest import FIXTURE_CONTENT, load_content, make_app
 from tests.test_anki import import_deck
 from tests.test_quiz import answer, attempt_row, start
 
@@ -104,3 +105,23 @@ def test_deck_downloads_are_rate_limited(path):
     reply = client.get(path)
     assert reply.status_code == 429
     assert "Retry-After" in reply.headers
+
+
+def test_markup_in_content_arrives_in_anki_as_text(collection: Collection, tmp_path):
+    hostile = FIXTURE_CONTENT.parent / "hostile"
+    app = make_app(hostile)
+    load_content(app, hostile)
+    reply = app.test_client().get("/decks/bank.apkg")
+    assert_attachment(reply, "peacekeeping-bank.apkg")
+    log = import_deck(collection, deck_from(reply), tmp_path)
+    assert len(log.log.new) == 4
+    rendered = ""
+    for card_id in collection.find_cards(""):
+        card = collection.get_card(card_id)
+        rendered += card.question() + card.answer()
+    assert "&lt;script&gt;" in rendered
+    assert "<script>alert" not in rendered
+    assert "<img src=x" not in rendered
+    assert 'href="javascript:' not in rendered
+    # Template syntax was not interpreted: the learner reads it literally.
+    assert "{{Front}}" in html.unescape(rendered)
