@@ -71,6 +71,10 @@ def load_command(path: str | None) -> None:
         raise
     if report.changed:
         click.echo(f"Loaded: {report}.")
+        if report.essays_changed:
+            click.echo(f"Essays: {report.essays_changed} titles or passages changed.")
+        if report.reordered and not (report.added or report.updated or report.retired):
+            click.echo("Only the order of questions or quizzes changed.")
     else:
         click.echo(f"No changes: {report}.")
 

@@ -93,7 +93,7 @@ def read_bank(content_dir: Path | str) -> Bank:
         errors, warnings = lint_question(question)
         bank.errors.extend(errors)
         bank.warnings.extend(warnings)
-    bank.warnings.extend(lint_bank(bank.questions))
+    bank.warnings.extend(lint_bank(bank.questions, str(root / "questions")))
     bank.errors.sort(key=lambda e: (e.path, e.line or 0))
     return bank
 
@@ -195,7 +195,7 @@ def _check_quizzes(bank: Bank) -> None:
                     bank.errors.append(
                         ContentError(
                             quiz.path,
-                            quiz.line,
+                            quiz.rule_lines.get(key, quiz.line),
                             f"quiz names unknown {singular} {value!r}",
                             quiz.slug,
                         )

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
     from .schema import QuestionDoc
 
 ALL_NONE = re.compile(
-    r"\b(all|none|both|neither) of (the )?(above|below|these)\b", re.I
+    r"\b(all|none|both|neither)( of)? (the )?(above|below|these)\b", re.I
 )
-NEGATIVE = re.compile(r"\b(not|except|never|(?<!at )least)\b|\b\w+n't\b")
+# Matched case-insensitively; only an all-capitals NOT/EXCEPT counts as emphasised.
+NEGATIVE = re.compile(r"\b(not|except|never|(?<!at )least)\b|\b\w+n['’]t\b", re.I)
 DIRECTIVES = (
     "choose",
     "complete",
@@ -58,18 +59,21 @@ def lint_question(q: QuestionDoc) -> tuple[list[ContentError], list[Finding]]:
     errors: list[ContentError] = []
     warnings: list[Finding] = []
 
-    def warn(code: str, message: str) -> None:
+    def warn(code: str, message: str, line: int = 0) -> None:
         if code not in q.lint_ignore:
-            warnings.append(Finding(q.path, q.line, q.id, code, message))
+            warnings.append(Finding(q.path, line or q.line, q.id, code, message))
 
-    def fail(message: str) -> None:
-        errors.append(ContentError(q.path, q.line, message, q.id))
+    def fail(message: str, line: int = 0) -> None:
+        errors.append(ContentError(q.path, line or q.line, message, q.id))
 
-    negative = NEGATIVE.search(q.prompt)
+    negative = next(
+        (m for m in NEGATIVE.finditer(q.prompt) if not m.group(0).isupper()), None
+    )
     if negative:
         fail(
             f"negative stem ({negative.group(0)!r}): rephrase positively, or write "
-            "NOT/EXCEPT in capitals where it is unavoidable"
+            "NOT/EXCEPT in capitals where it is unavoidable",
+            q.prompt_line,
         )
     if q.type != "cloze":
         _lint_stem(q, warn)
@@ -78,20 +82,24 @@ def lint_question(q: QuestionDoc) -> tuple[list[ContentError], list[Finding]]:
         texts = [o["text"] for o in options]
         for text in texts:
             if ALL_NONE.search(text):
-                fail(f"option {text!r}: no 'all/none of the above' options")
+                fail(
+                    f"option {text!r}: no 'all/none of the above' options",
+                    q.options_line,
+                )
         folded = Counter(_fold(t) for t in texts)
         for text, count in folded.items():
             if count > 1:
-                fail(f"duplicate option {text!r}")
+                fail(f"duplicate option {text!r}", q.options_line)
         low, high = (3, 4) if q.type == "single_choice" else (3, 5)
         if not low <= len(options) <= high:
             warn(
                 "option-count",
                 f"{len(options)} options; {low} to {high} is enough, "
                 "without weak padding",
+                q.options_line,
             )
         if q.type == "single_choice":
-            _lint_key_length(options, warn)
+            _lint_key_length(options, lambda c, m: warn(c, m, q.options_line))
     return errors, warnings
 
 
@@ -107,6 +115,7 @@ def _lint_stem(q: QuestionDoc, warn: object) -> None:
             "stem-incomplete",
             "the stem should be a complete question ending in '?', or a directive "
             "(Choose/Match/Name ...) ending in '.' or ':'",
+            q.prompt_line,
         )
 
 
@@ -123,7 +132,9 @@ def _lint_key_length(options: list[dict[str, object]], warn: object) -> None:
             )
 
 
-def lint_bank(questions: list[QuestionDoc]) -> list[Finding]:
+def lint_bank(
+    questions: list[QuestionDoc], folder: str = "content/questions"
+) -> list[Finding]:
     """Bank-wide rule: single-choice keys spread over the option positions."""
     positions: Counter[int] = Counter()
     for q in questions:
@@ -140,7 +151,7 @@ def lint_bank(questions: list[QuestionDoc]) -> list[Finding]:
         spread = ", ".join(f"{p}: {positions[p]}" for p in sorted(positions))
         return [
             Finding(
-                "content/questions",
+                folder,
                 None,
                 None,
                 "key-position",

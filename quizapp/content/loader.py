@@ -36,6 +36,7 @@ class LoadReport:
     retired: int = 0
     unchanged: int = 0
     essays_changed: int = 0
+    reordered: int = 0
 
     def __str__(self) -> str:
         return f"{self.added} added, {self.updated} updated, {self.retired} retired"
@@ -43,7 +44,13 @@ class LoadReport:
     @property
     def changed(self) -> bool:
         """Whether the load wrote anything at all."""
-        return bool(self.added or self.updated or self.retired or self.essays_changed)
+        return bool(
+            self.added
+            or self.updated
+            or self.retired
+            or self.essays_changed
+            or self.reordered
+        )
 
 
 def load_bank(
@@ -163,6 +170,7 @@ def _upsert_question(
     if row is not None and row.content_hash == digest and not row.retired:
         if row.position != position:
             row.position = position
+            report.reordered += 1
         report.unchanged += 1
         return
     if row is None:
@@ -213,6 +221,7 @@ def _upsert_quiz(
     if row is not None and row.content_hash == digest and not row.retired:
         if row.position != position:
             row.position = position
+            report.reordered += 1
         report.unchanged += 1
         return
     if row is None:

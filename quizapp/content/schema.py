@@ -100,6 +100,8 @@ class QuestionDoc:
     path: str
     line: int
     lint_ignore: dict[str, str] = field(default_factory=dict)
+    prompt_line: int = 0
+    options_line: int = 0
 
     def content_hash(self, titles: dict[str, str] | None = None) -> str:
         """A digest of everything authored, to detect changes between loads.
@@ -141,6 +143,7 @@ class QuizDoc:
     count: int | None
     path: str
     line: int
+    rule_lines: dict[str, int] = field(default_factory=dict)
 
     def content_hash(self) -> str:
         """A digest of the definition, to detect changes between loads."""
@@ -176,7 +179,9 @@ class Checker:
         optional: set[str],
         ident: str | None = None,
     ) -> None:
-        """Report missing and unknown keys of a mapping."""
+        """Report missing, unknown and repeated keys of a mapping."""
+        for key, line, first in getattr(mapping, "duplicates", []):
+            self.error(line, f"duplicate key {key!r} (first on line {first})", ident)
         for key in sorted(required - mapping.keys()):
             self.error(mapping.line, f"missing field '{key}'", ident)
         for key in mapping:
@@ -389,6 +394,8 @@ def _read_question(
         path=check.path,
         line=item.line,
         lint_ignore=lint_ignore,
+        prompt_line=item.line_of("prompt"),
+        options_line=item.line_of("options"),
     )
 
 
@@ -405,6 +412,8 @@ def _read_lint_ignore(
             ident,
         )
         return {}
+    for key, line, first in raw.duplicates:
+        check.error(line, f"duplicate key {key!r} (first on line {first})", ident)
     result = {}
     for code in raw:
         if code not in LINT_CODES:
@@ -587,7 +596,15 @@ def read_quizzes(raw: Any, path: Path) -> tuple[list[QuizDoc], list[ContentError
         if len(check.errors) == before and slug and title and description and mode:
             docs.append(
                 QuizDoc(
-                    slug, title, description, mode, rule, count, check.path, item.line
+                    slug,
+                    title,
+                    description,
+                    mode,
+                    rule,
+                    count,
+                    check.path,
+                    item.line,
+                    {key: item.line_of(key) for key in rule},
                 )
             )
     return docs, check.errors

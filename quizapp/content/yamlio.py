@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ class Mapping(dict[str, Any]):
 
     line: int = 0
     key_lines: dict[str, int]
+    # (key, line, first line) of each repeated key: PyYAML would keep the last one
+    # silently; the validator reports them with the question id it knows.
+    duplicates: list[tuple[str, int, int]]
 
     def line_of(self, key: str) -> int:
         """The 1-based line where `key` stands, or the mapping's own line."""
@@ -53,21 +57,19 @@ def _construct_mapping(loader: _Loader, node: MappingNode) -> Mapping:
     mapping = Mapping()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
+    mapping.duplicates = []
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             raise ConstructorError(
                 None, None, f"key {key!r} must be text", key_node.start_mark
             )
+        line = key_node.start_mark.line + 1
         if key in mapping:
-            raise ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first on line {mapping.key_lines[key]})",
-                key_node.start_mark,
-            )
+            mapping.duplicates.append((key, line, mapping.key_lines[key]))
+            continue
         mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.key_lines[key] = key_node.start_mark.line + 1
+        mapping.key_lines[key] = line
     return mapping
 
 
@@ -75,6 +77,20 @@ _Loader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,  # type: ignore[arg-type]
 )
+
+
+_IDENT = re.compile(r"^\s*-?\s*(?:id|slug):\s*['\"]?([A-Za-z0-9_-]+)")
+
+
+def _ident_before(text: str, line: int | None) -> str | None:
+    """The id (or slug) of the record a broken line most likely belongs to."""
+    if not line:
+        return None
+    for candidate in reversed(text.splitlines()[:line]):
+        match = _IDENT.match(candidate)
+        if match:
+            return match.group(1)
+    return None
 
 
 def read_yaml(path: Path) -> Any:
@@ -90,6 +106,7 @@ def read_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ContentError(path, line, f"YAML syntax: {problem}") from exc
+        ident = _ident_before(text, line)
+        raise ContentError(path, line, f"YAML syntax: {problem}", ident) from exc
     except yaml.YAMLError as exc:
         raise ContentError(path, None, f"YAML syntax: {exc}") from exc
