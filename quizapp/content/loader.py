@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,8 @@ from ..models import (
 from ..questions import rule_size
 from .bank import Bank
 from .schema import EssayDoc, QuestionDoc, QuizDoc
+
+Row = TypeVar("Row", Question, Quiz)
 
 
 @dataclass
@@ -167,18 +170,9 @@ def _upsert_question(
     session: Session,
     report: LoadReport,
 ) -> None:
-    if row is not None and row.content_hash == digest and not row.retired:
-        if row.position != position:
-            row.position = position
-            report.reordered += 1
-        report.unchanged += 1
-        return
+    row = _claim(row, lambda: Question(id=doc.id), digest, position, session, report)
     if row is None:
-        row = Question(id=doc.id)
-        session.add(row)
-        report.added += 1
-    else:
-        report.updated += 1
+        return
     row.type = doc.type
     row.essay = essays[doc.essay]
     row.prompt = doc.prompt
@@ -187,9 +181,6 @@ def _upsert_question(
     row.note = doc.note
     row.difficulty = doc.difficulty
     row.bloom = doc.bloom
-    row.position = position
-    row.retired = False
-    row.content_hash = digest
     row.updated_at = utcnow()
     row.tags = [_tag(name, tags, session) for name in doc.tags]
     row.sources = [
@@ -200,6 +191,37 @@ def _upsert_question(
         )
         for index, source in enumerate(doc.sources)
     ]
+
+
+def _claim(
+    row: Row | None,
+    make: Callable[[], Row],
+    digest: str,
+    position: int,
+    session: Session,
+    report: LoadReport,
+) -> Row | None:
+    """The row to (re)write for changed content, or None when it is unchanged.
+
+    Unchanged rows only follow a new position; changed, new or retired-and-back
+    rows are counted, revived and stamped with the new content hash.
+    """
+    if row is not None and row.content_hash == digest and not row.retired:
+        if row.position != position:
+            row.position = position
+            report.reordered += 1
+        report.unchanged += 1
+        return None
+    if row is None:
+        row = make()
+        session.add(row)
+        report.added += 1
+    else:
+        report.updated += 1
+    row.position = position
+    row.retired = False
+    row.content_hash = digest
+    return row
 
 
 def _tag(name: str, tags: dict[str, Tag], session: Session) -> Tag:
@@ -218,23 +240,11 @@ def _upsert_quiz(
     report: LoadReport,
 ) -> None:
     digest = doc.content_hash()
-    if row is not None and row.content_hash == digest and not row.retired:
-        if row.position != position:
-            row.position = position
-            report.reordered += 1
-        report.unchanged += 1
-        return
+    row = _claim(row, lambda: Quiz(slug=doc.slug), digest, position, session, report)
     if row is None:
-        row = Quiz(slug=doc.slug)
-        session.add(row)
-        report.added += 1
-    else:
-        report.updated += 1
+        return
     row.title = doc.title
     row.description = doc.description
     row.mode = doc.mode
     row.rule = doc.rule
     row.count = doc.count
-    row.position = position
-    row.retired = False
-    row.content_hash = digest
