@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -36,15 +38,22 @@ def get_or_create_learner(learner_id: str | None) -> Learner:
     The lock serialises one learner's concurrent starts on PostgreSQL, so a burst
     of "start" clicks leaves one attempt in progress.
     """
-    learner = (
-        db.session.get(Learner, learner_id, with_for_update=True)
-        if learner_id
-        else None
-    )
+    learner_id = learner_id or secrets.token_urlsafe(16)
+    learner = db.session.get(Learner, learner_id, with_for_update=True)
     if learner is None:
-        learner = Learner(id=secrets.token_urlsafe(16))
-        db.session.add(learner)
-        db.session.flush()
+        # Two first requests with one new id may race: insert-if-absent, then lock.
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(Learner)
+            .values(id=learner_id, created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        learner = db.session.get(
+            Learner, learner_id, with_for_update=True, populate_existing=True
+        )
+    if learner is None:  # pragma: no cover - inserted or found just above
+        raise RuntimeError(f"learner {learner_id!r} vanished after insert")
     return learner
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -80,6 +82,11 @@ def _refuse(message: str, code: int, attempt: Attempt | None = None) -> tuple[st
 @bp.get("/")
 def catalogue() -> str:
     """The quizzes with counts, modes and the learner's best scores; the essays."""
+    if _learner_id() is None:
+        # An id before any row exists: a first-visit double click on "Start" then
+        # names one learner, not two (the row is created on the first write).
+        session["learner"] = secrets.token_urlsafe(16)
+        session.permanent = True
     return render_template(
         "quiz/catalogue.html",
         **listing.catalogue(_learner_id()),
@@ -318,6 +325,7 @@ def deck_download(questions: list[Question], label: str) -> Response:
 # questions and their content hashes, so any content change builds afresh.
 _DECKS: OrderedDict[tuple[tuple[str, str], ...], DeckBuild] = OrderedDict()
 _DECKS_MAX = 16
+_DECKS_LOCK = threading.Lock()  # threaded servers share the cache between requests
 
 
 def cached_deck(questions: list[Question]) -> DeckBuild:
@@ -325,13 +333,16 @@ def cached_deck(questions: list[Question]) -> DeckBuild:
     from ..anki import build_deck
 
     key = tuple((q.id, q.content_hash) for q in questions)
-    deck = _DECKS.get(key)
-    if deck is None:
-        deck = build_deck(questions)
+    with _DECKS_LOCK:
+        deck = _DECKS.get(key)
+        if deck is not None:
+            _DECKS.move_to_end(key)
+            return deck
+    deck = build_deck(questions)
+    with _DECKS_LOCK:
         _DECKS[key] = deck
         while len(_DECKS) > _DECKS_MAX:
             _DECKS.popitem(last=False)
-    _DECKS.move_to_end(key)
     return deck
 
 
