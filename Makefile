@@ -6,7 +6,7 @@ export FLASK_APP := quizapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench install clean
+.PHONY: run test lint format bench install clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	exit $$status
+
+## screenshots: refresh docs/screenshots/ (the README's) from the browser tests
+screenshots: $(VENV)/.installed-test
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -2,12 +2,14 @@
 (function () {
   "use strict";
 
-  // Keyboard shortcuts on question pages: 1-9 pick an option, n/p next/previous.
+  // Keyboard shortcuts on question pages, active only while focus is in the
+  // question (WCAG 2.1.4): 1-9 pick an option, n/p next/previous question.
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (event.altKey || event.ctrlKey || event.metaKey) return;
-    if (target && /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) && target.type !== "radio" && target.type !== "checkbox") return;
-    var form = document.querySelector(".answer-form");
+    if (!target || !target.closest || !target.closest(".question, .pager")) return;
+    if (/^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName) && target.type !== "radio" && target.type !== "checkbox") return;
+    var form = target.closest(".answer-form");
     var digit = parseInt(event.key, 10);
     if (form && digit >= 1 && digit <= 9) {
       var inputs = form.querySelectorAll("input[type=radio], input[type=checkbox]");

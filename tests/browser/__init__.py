@@ -1,0 +1,1 @@
+"""Browser tests: real headless Chromium against a live server, keyboard only."""
