@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -11,14 +12,17 @@ MESSAGES = {
     405: "That action is not available at this address.",
     409: "This page is out of date. Reload it to see the latest state.",
     413: "That was more data than a quiz answer needs. Shorten it and try again.",
+    415: "Send answers from the quiz page's form.",
     429: "Too many requests. Wait a moment and try again.",
     500: "Something went wrong on our side. Your saved answers are safe; try again.",
+    503: "The database is busy. Your saved answers are safe: try again in a moment.",
 }
 
 
 def init_app(app: Flask) -> None:
     """Render every HTTP error (and any unexpected one as a 500) with errors.html."""
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_busy)
     app.register_error_handler(Exception, _unexpected_error)
 
 
@@ -42,6 +46,19 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 def _custom(error: HTTPException) -> bool:
     # Werkzeug's stock descriptions are for developers; keep only our own messages.
     return error.description != type(error).description
+
+
+def _database_busy(error: OperationalError) -> tuple[str, int, dict[str, str]]:
+    # A lock held past the busy timeout, or a database restarting: nothing was
+    # committed, so the learner can simply try again.
+    from flask import current_app
+
+    from .extensions import db
+
+    current_app.logger.warning("Database unavailable: %s", error)
+    db.session.rollback()
+    page = render_template("errors.html", code=503, name="Busy", message=MESSAGES[503])
+    return page, 503, {"Retry-After": "2"}
 
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:

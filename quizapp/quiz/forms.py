@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -45,7 +47,9 @@ class MultiCheckboxField(SelectMultipleField):
 def _no_control_chars(_form: FlaskForm, field: Field) -> None:
     values = field.data if isinstance(field.data, list) else [field.data]
     for value in values:
-        if isinstance(value, str) and any(ord(c) < 32 and c not in "\t" for c in value):
+        if isinstance(value, str) and any(
+            unicodedata.category(c) == "Cc" and c != "\t" for c in value
+        ):
             raise ValidationError("Remove the control characters from your answer.")
 
 
@@ -57,7 +61,8 @@ class AnswerForm(FlaskForm):
     def seen_version(self) -> int | None:
         """The posted version, or None when it was tampered with."""
         raw = self.version.data or "0"
-        return int(raw) if raw.isdigit() and len(raw) < 9 else None
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        return int(raw) if re.fullmatch(r"[0-9]{1,8}", raw) else None
 
 
 def answer_form(

@@ -43,6 +43,18 @@ bp = Blueprint("quiz", __name__)
 Page = str | tuple[str, int] | WerkzeugResponse
 
 
+@bp.before_request
+def _forms_only() -> None:
+    # Every POST here comes from one of our HTML forms; anything else (JSON, ...)
+    # is refused before a form library tries to read it.
+    mimetype = request.mimetype
+    if request.method == "POST" and mimetype and mimetype not in FORM_TYPES:
+        abort(415, "Send answers from the quiz page's form.")
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _learner_id() -> str | None:
     value = session.get("learner")
     return value if isinstance(value, str) else None
@@ -102,12 +114,12 @@ def _deck_limit() -> str:
     return str(current_app.config["RATE_LIMIT_DECKS"])
 
 
-@bp.post("/quizzes/<slug>/start")
+@bp.post("/quizzes/<slug:slug>/start")
 @limiter.shared_limit(_start_limit, scope="start")
 def start(slug: str) -> Page:
     """Start (or resume) an attempt of a quiz."""
     quiz = db.first_or_404(select(Quiz).where(Quiz.slug == slug, ~Quiz.retired))
-    if not ActionForm().validate_on_submit():
+    if not ActionForm(formdata=request.form).validate_on_submit():
         abort(400, "This form expired. Go back to the quiz list and start again.")
     learner = _ensure_learner()
     target = url_for(".attempt", attempt_id=ops.start_quiz(learner, quiz).id)
@@ -119,7 +131,7 @@ def start(slug: str) -> Page:
 @limiter.shared_limit(_start_limit, scope="start", methods=["POST"])
 def builder() -> Page:
     """Pick essays, topics, types and a count; practise a random draw."""
-    form = BuilderForm()
+    form = BuilderForm(formdata=request.form if request.method == "POST" else None)
     essays, tags = listing.builder_choices()
     form.essays.choices, form.tags.choices = choices(essays), choices(tags)
     if not form.validate_on_submit():
@@ -141,7 +153,7 @@ def builder() -> Page:
     return redirect(url_for(".attempt", attempt_id=attempt.id))
 
 
-@bp.get("/attempts/<attempt_id>")
+@bp.get("/attempts/<token:attempt_id>")
 def attempt(attempt_id: str) -> WerkzeugResponse:
     """Resume: the first unanswered question, or the results when finished."""
     attempt = _own_attempt(attempt_id)
@@ -154,7 +166,7 @@ def attempt(attempt_id: str) -> WerkzeugResponse:
     return redirect(url_for(".finish", attempt_id=attempt.id))
 
 
-@bp.route("/attempts/<attempt_id>/q/<int:number>", methods=["GET", "POST"])
+@bp.route("/attempts/<token:attempt_id>/q/<int:number>", methods=["GET", "POST"])
 def question(attempt_id: str, number: int) -> Page:
     """One question of an attempt; POST saves (and in practice grades) the answer."""
     attempt = _own_attempt(attempt_id)
@@ -162,7 +174,7 @@ def question(attempt_id: str, number: int) -> Page:
     response = next(
         (r for r in attempt.responses if r.question_id == question.id), None
     )
-    if request.method == "GET":
+    if request.method != "POST":
         return _question_page(attempt, number, slot, question, response)
     if attempt.finished:
         return _refuse(
@@ -235,11 +247,11 @@ def _question_page(
     ), status
 
 
-@bp.route("/attempts/<attempt_id>/finish", methods=["GET", "POST"])
+@bp.route("/attempts/<token:attempt_id>/finish", methods=["GET", "POST"])
 def finish(attempt_id: str) -> Page:
     """Review what is unanswered, then close the attempt."""
     attempt = _own_attempt(attempt_id)
-    form = ActionForm()
+    form = ActionForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "POST":
         if not form.validate():
             abort(400, "This form expired. Reload the page and finish again.")
@@ -257,7 +269,7 @@ def finish(attempt_id: str) -> Page:
     )
 
 
-@bp.get("/attempts/<attempt_id>/results")
+@bp.get("/attempts/<token:attempt_id>/results")
 def results(attempt_id: str) -> Page:
     """Score, time taken and the review of every question."""
     attempt = _own_attempt(attempt_id)
@@ -279,11 +291,11 @@ def results(attempt_id: str) -> Page:
     )
 
 
-@bp.post("/attempts/<attempt_id>/retry")
+@bp.post("/attempts/<token:attempt_id>/retry")
 def retry(attempt_id: str) -> WerkzeugResponse:
     """A new practice attempt of the questions missed in a finished one."""
     attempt = _own_attempt(attempt_id)
-    if not ActionForm().validate_on_submit():
+    if not ActionForm(formdata=request.form).validate_on_submit():
         abort(400, "This form expired. Reload the results and try again.")
     if not attempt.finished:
         abort(409, "Finish this attempt first; then you can retry what you missed.")
@@ -295,7 +307,7 @@ def retry(attempt_id: str) -> WerkzeugResponse:
     return redirect(url_for(".attempt", attempt_id=retry_attempt.id))
 
 
-@bp.get("/essays/<slug>")
+@bp.get("/essays/<slug:slug>")
 def essay(slug: str) -> str:
     """An essay, passage by passage, each listing the questions drawn from it."""
     essay = db.first_or_404(select(Essay).where(Essay.slug == slug))
@@ -353,7 +365,7 @@ def deck_bank() -> Response:
     return deck_download(listing.deck_questions(), "peacekeeping-bank")
 
 
-@bp.get("/decks/essays/<slug>.apkg")
+@bp.get("/decks/essays/<slug:slug>.apkg")
 @limiter.shared_limit(_deck_limit, scope="decks")
 def deck_essay(slug: str) -> Response:
     """One essay's questions as an Anki deck."""
@@ -361,7 +373,7 @@ def deck_essay(slug: str) -> Response:
     return deck_download(listing.deck_questions(essay=slug), f"peacekeeping-{slug}")
 
 
-@bp.get("/decks/quizzes/<slug>.apkg")
+@bp.get("/decks/quizzes/<slug:slug>.apkg")
 @limiter.shared_limit(_deck_limit, scope="decks")
 def deck_quiz(slug: str) -> Response:
     """One quiz's questions as an Anki deck."""
@@ -369,7 +381,7 @@ def deck_quiz(slug: str) -> Response:
     return deck_download(listing.deck_questions(quiz=slug), f"peacekeeping-{slug}")
 
 
-@bp.get("/attempts/<attempt_id>/missed.apkg")
+@bp.get("/attempts/<token:attempt_id>/missed.apkg")
 @limiter.shared_limit(_deck_limit, scope="decks")
 def deck_missed(attempt_id: str) -> Response:
     """The questions missed in a finished attempt, as an Anki deck."""
