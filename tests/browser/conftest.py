@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,29 +42,38 @@ class ErrorsOnlyHandler(WSGIRequestHandler):
             super().log_request(code, size)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app with the real bank, served over HTTP; yields its base URL."""
-    database = tmp_path_factory.mktemp("browser") / "browser.sqlite"
+@contextmanager
+def serve(content_dir: Path, folder: Path) -> Iterator[str]:
+    """Serve `content_dir` on a SQLite file in `folder`; yield the base URL."""
+    database = folder / "browser.sqlite"
     app = make_app(
-        BANK_CONTENT,
+        content_dir,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
         # A file database takes the default pool: each server thread its connection.
         SQLALCHEMY_ENGINE_OPTIONS={},
         WTF_CSRF_ENABLED=True,
     )
-    load_content(app, BANK_CONTENT)
+    load_content(app, content_dir)
     server = make_server(
         "127.0.0.1", 0, app, threaded=True, request_handler=ErrorsOnlyHandler
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the real bank, served over HTTP; yields its base URL."""
+    with serve(BANK_CONTENT, tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
