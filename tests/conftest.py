@@ -7,6 +7,7 @@ PostgreSQL server; otherwise each test gets an in-memory SQLite database.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def make_app(content_dir: Path = FIXTURE_CONTENT, **overrides: object) -> Flask:
         "SECRET_KEY": "test-secret-key-not-for-production",
         "CONTENT_DIR": str(content_dir),
         "WTF_CSRF_ENABLED": False,
+        # Each app counts rate limits in its own key space, so that with REDIS_URL
+        # set (the PostgreSQL lane) tests do not spend each other's allowance.
+        "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(8)}",
     }
     if TEST_DATABASE_URL:
         config["SQLALCHEMY_DATABASE_URI"] = TEST_DATABASE_URL

@@ -134,7 +134,12 @@ def in_parallel(count: int, task: Callable[[int], T]) -> list[T]:
 
 @contextmanager
 def gunicorn(
-    database_url: str, content_dir: Path, log_path: Path, workers: int = 3
+    database_url: str,
+    content_dir: Path,
+    log_path: Path,
+    workers: int = 3,
+    overrides: dict[str, object] | None = None,
+    environ: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Serve the app with `workers` gunicorn workers; yield the base URL.
 
@@ -148,6 +153,7 @@ def gunicorn(
         "SECRET_KEY": secrets.token_urlsafe(48),
         "CONTENT_DIR": str(content_dir),
     }
+    env |= environ or {}
     config = log_path.with_suffix(".conf.py")
     config.write_text(HOOKS, "utf-8")
     command = [
@@ -165,7 +171,7 @@ def gunicorn(
         "30",
         "--graceful-timeout",
         "5",
-        f"quizapp:create_app({APP_OVERRIDES!r})",
+        f"quizapp:create_app({APP_OVERRIDES | (overrides or {})!r})",
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
