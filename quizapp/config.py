@@ -36,6 +36,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATE_LIMIT_START": "60 per minute",
         "RATE_LIMIT_DECKS": "20 per minute",
+        "RATE_LIMIT_KEY_PREFIX": "quizapp:",
     }
 
 

@@ -37,7 +37,7 @@ def make_app(content_dir: Path = FIXTURE_CONTENT, **overrides: object) -> Flask:
         "WTF_CSRF_ENABLED": False,
         # Each app counts rate limits in its own key space, so that with REDIS_URL
         # set (the PostgreSQL lane) tests do not spend each other's allowance.
-        "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(8)}",
+        "RATE_LIMIT_KEY_PREFIX": f"test-{secrets.token_hex(8)}",
     }
     if TEST_DATABASE_URL:
         config["SQLALCHEMY_DATABASE_URI"] = TEST_DATABASE_URL

@@ -28,7 +28,7 @@ def test_start_limit_is_shared_by_all_workers(tmp_path):
     limits = {
         "RATE_LIMIT_START": "2 per minute",
         # A fresh key space, so earlier runs against the same Redis do not count.
-        "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(8)}",
+        "RATE_LIMIT_KEY_PREFIX": f"test-{secrets.token_hex(8)}",
     }
     log_path = tmp_path / "gunicorn.log"
     with gunicorn(
