@@ -65,12 +65,16 @@ def rule_size(rule: dict[str, Any]) -> int:
     return db.session.scalar(counted) or 0
 
 
-def content_version() -> int:
-    """The current content version (0 before the first load); caches key on it."""
-    version = db.session.scalar(
-        select(ContentState.version).where(ContentState.id == 1)
-    )
-    return version or 0
+def content_version() -> str:
+    """The loaded content's version stamp (empty before the first load).
+
+    Version and load time together, so a cache never mistakes one database's
+    version 1 for another's (tests, a rebuilt database behind a running process).
+    """
+    row = db.session.execute(
+        select(ContentState.version, ContentState.loaded_at).where(ContentState.id == 1)
+    ).first()
+    return f"{row.version}@{row.loaded_at.isoformat()}" if row else ""
 
 
 def _rule_filters(rule: dict[str, Any]) -> dict[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import shutil
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,18 @@ def test_markup_in_content_arrives_in_anki_as_text(collection: Collection, tmp_p
     assert 'href="javascript:' not in rendered
     # Template syntax was not interpreted: the learner reads it literally.
     assert "{{Front}}" in html.unescape(rendered)
+
+
+def test_a_content_change_builds_the_deck_afresh(app, monkeypatch, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    load_content(app, content)
+    monkeypatch.setattr(routes, "_DECKS", type(routes._DECKS)())
+    client = app.test_client()
+    first = client.get("/decks/bank.apkg").data
+    assert client.get("/decks/bank.apkg").data == first  # served from the cache
+    questions = content / "questions" / "cooperation-peacekeeping-missions.yaml"
+    text = questions.read_text(encoding="utf-8")
+    questions.write_text(text.replace("Which humanitarian", "Which listed"), "utf-8")
+    load_content(app, content)
+    assert client.get("/decks/bank.apkg").data != first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -25,6 +26,7 @@ from ..anki import DeckBuild
 from ..extensions import db, limiter
 from ..models import Attempt, Essay, Learner, Question, Quiz
 from ..models import Response as StoredResponse
+from ..questions import content_version
 from . import attempts as ops
 from . import catalogue as listing
 from .forms import (
@@ -319,13 +321,19 @@ def essay(slug: str) -> str:
     )
 
 
-def deck_download(questions: list[Question], label: str) -> Response:
-    """Send a deck built from `questions` as an attachment (cached per content)."""
+def deck_download(
+    key: tuple[str, ...], load: Callable[[], list[Question]], label: str
+) -> Response:
+    """Send the deck named by `key` as an attachment, built once per content version.
+
+    `load` is called only on a cache miss: a cached whole-bank deck costs one query
+    (the content version), not the loading of every question.
+    """
     from ..anki import deck_filename
 
-    if not questions:
+    deck = cached_deck((*key, content_version()), load)
+    if deck is None:
         abort(404, "There are no questions to put in this deck.")
-    deck = cached_deck(questions)
     response = Response(deck.data, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{deck_filename(label)}"'
@@ -333,23 +341,27 @@ def deck_download(questions: list[Question], label: str) -> Response:
     return response
 
 
-# A burst of downloads of one deck builds it once: decks are cached by the exact
-# questions and their content hashes, so any content change builds afresh.
-_DECKS: OrderedDict[tuple[tuple[str, str], ...], DeckBuild] = OrderedDict()
+# A burst of downloads of one deck builds it once; the key carries the content
+# version, which every load that changes anything moves on.
+_DECKS: OrderedDict[tuple[str, ...], DeckBuild] = OrderedDict()
 _DECKS_MAX = 16
 _DECKS_LOCK = threading.Lock()  # threaded servers share the cache between requests
 
 
-def cached_deck(questions: list[Question]) -> DeckBuild:
-    """The deck for these questions, built once per content version."""
+def cached_deck(
+    key: tuple[str, ...], load: Callable[[], list[Question]]
+) -> DeckBuild | None:
+    """The deck for `key`, built from `load()` on a miss; None when it is empty."""
     from ..anki import build_deck
 
-    key = tuple((q.id, q.content_hash) for q in questions)
     with _DECKS_LOCK:
         deck = _DECKS.get(key)
         if deck is not None:
             _DECKS.move_to_end(key)
             return deck
+    questions = load()
+    if not questions:
+        return None
     deck = build_deck(questions)
     with _DECKS_LOCK:
         _DECKS[key] = deck
@@ -362,23 +374,31 @@ def cached_deck(questions: list[Question]) -> DeckBuild:
 @limiter.shared_limit(_deck_limit, scope="decks")
 def deck_bank() -> Response:
     """The whole bank as an Anki deck."""
-    return deck_download(listing.deck_questions(), "peacekeeping-bank")
+    return deck_download(("bank",), listing.deck_questions, "peacekeeping-bank")
 
 
 @bp.get("/decks/essays/<slug:slug>.apkg")
 @limiter.shared_limit(_deck_limit, scope="decks")
 def deck_essay(slug: str) -> Response:
     """One essay's questions as an Anki deck."""
-    db.first_or_404(select(Essay).where(Essay.slug == slug))
-    return deck_download(listing.deck_questions(essay=slug), f"peacekeeping-{slug}")
+    db.first_or_404(select(Essay.id).where(Essay.slug == slug))
+    return deck_download(
+        ("essay", slug),
+        lambda: listing.deck_questions(essay=slug),
+        f"peacekeeping-{slug}",
+    )
 
 
 @bp.get("/decks/quizzes/<slug:slug>.apkg")
 @limiter.shared_limit(_deck_limit, scope="decks")
 def deck_quiz(slug: str) -> Response:
     """One quiz's questions as an Anki deck."""
-    db.first_or_404(select(Quiz).where(Quiz.slug == slug, ~Quiz.retired))
-    return deck_download(listing.deck_questions(quiz=slug), f"peacekeeping-{slug}")
+    db.first_or_404(select(Quiz.id).where(Quiz.slug == slug, ~Quiz.retired))
+    return deck_download(
+        ("quiz", slug),
+        lambda: listing.deck_questions(quiz=slug),
+        f"peacekeeping-{slug}",
+    )
 
 
 @bp.get("/attempts/<token:attempt_id>/missed.apkg")
@@ -389,4 +409,8 @@ def deck_missed(attempt_id: str) -> Response:
     if not attempt.finished:
         abort(409, "Finish this attempt first; then you can download what you missed.")
     missed = ops.missed_question_ids(attempt)
-    return deck_download(listing.deck_questions(ids=missed), "peacekeeping-missed")
+    return deck_download(
+        ("missed", *missed),
+        lambda: listing.deck_questions(ids=missed),
+        "peacekeeping-missed",
+    )
