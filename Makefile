@@ -49,9 +49,10 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: the benchmarks in benchmarks/ (see its README)
+## bench: the benchmarks in benchmarks/ (see its README; needs wrk)
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/anki_export.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
