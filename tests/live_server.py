@@ -242,3 +242,24 @@ def _signal_group(group: int, signum: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def sqlite_file_with_fixture_bank(folder: Path) -> str:
+    """A SQLite file in `folder` with the fixture bank loaded; returns its URL.
+
+    The app that loaded it is closed again, so only the server under test holds
+    connections to the file.
+    """
+    from quizapp.extensions import db
+    from tests.conftest import FIXTURE_CONTENT, load_content, make_app
+
+    url = f"sqlite:///{folder / 'quizapp.sqlite'}"
+    # A file takes the default pool, not the in-memory tests' StaticPool.
+    app = make_app(
+        FIXTURE_CONTENT, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={}
+    )
+    load_content(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return url

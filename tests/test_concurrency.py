@@ -29,7 +29,14 @@ from sqlalchemy import Engine, create_engine, func, select
 from quizapp.extensions import db
 from quizapp.models import Attempt, Learner, Question, Quiz, Response
 from tests.conftest import FIXTURE_CONTENT, TEST_DATABASE_URL, load_content, make_app
-from tests.live_server import Browser, Reply, gunicorn, in_parallel, server_log
+from tests.live_server import (
+    Browser,
+    Reply,
+    gunicorn,
+    in_parallel,
+    server_log,
+    sqlite_file_with_fixture_bank,
+)
 from tests.test_quiz import payload
 
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
@@ -367,17 +374,7 @@ def test_fifty_learners_at_once_lose_no_answer(pg_server):
 def test_sqlite_file_serves_parallel_posts_and_starts_from_two_workers(tmp_path):
     """WAL, the busy timeout and BEGIN IMMEDIATE let two workers share a SQLite
     file: a burst of one answer stores one row, a burst of starts one attempt."""
-    database = tmp_path / "quizapp.sqlite"
-    url = f"sqlite:///{database}"
-    app = make_app(
-        FIXTURE_CONTENT,
-        SQLALCHEMY_DATABASE_URI=url,
-        SQLALCHEMY_ENGINE_OPTIONS={},  # a file: the default pool, not StaticPool
-    )
-    load_content(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    url = sqlite_file_with_fixture_bank(tmp_path)
     engine = create_engine(url)
     log_path = tmp_path / "gunicorn.log"
     try:

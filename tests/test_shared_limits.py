@@ -8,23 +8,15 @@ import secrets
 import pytest
 from sqlalchemy import create_engine
 
-from quizapp.extensions import db
-from tests.conftest import FIXTURE_CONTENT, load_content, make_app
-from tests.live_server import Browser, gunicorn
+from tests.conftest import FIXTURE_CONTENT
+from tests.live_server import Browser, gunicorn, sqlite_file_with_fixture_bank
 
 REDIS_URL = os.environ.get("REDIS_URL")
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL is not set (PostgreSQL lane)")
 def test_start_limit_is_shared_by_all_workers(tmp_path):
-    url = f"sqlite:///{tmp_path / 'quizapp.sqlite'}"
-    app = make_app(
-        FIXTURE_CONTENT, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={}
-    )
-    load_content(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    url = sqlite_file_with_fixture_bank(tmp_path)
     limits = {
         "RATE_LIMIT_START": "2 per minute",
         # A fresh key space, so earlier runs against the same Redis do not count.

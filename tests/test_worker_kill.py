@@ -9,10 +9,14 @@ import time
 
 from sqlalchemy import create_engine, func, select
 
-from quizapp.extensions import db
 from quizapp.models import Response
-from tests.conftest import FIXTURE_CONTENT, load_content, make_app
-from tests.live_server import Browser, gunicorn, server_log
+from tests.conftest import FIXTURE_CONTENT
+from tests.live_server import (
+    Browser,
+    gunicorn,
+    server_log,
+    sqlite_file_with_fixture_bank,
+)
 from tests.test_concurrency import Server, start
 
 
@@ -34,14 +38,7 @@ def wait_for_new_workers(server: Server, old: set[int], count: int) -> set[int]:
 
 
 def test_killed_workers_lose_no_saved_answer_and_the_attempt_resumes(tmp_path):
-    url = f"sqlite:///{tmp_path / 'quizapp.sqlite'}"
-    app = make_app(
-        FIXTURE_CONTENT, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={}
-    )
-    load_content(app)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    url = sqlite_file_with_fixture_bank(tmp_path)
     engine = create_engine(url)
     log_path = tmp_path / "gunicorn.log"
     try:
