@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import http.client
 import importlib
 import json
@@ -49,7 +50,7 @@ GOALS = {"catalogue": 0.7, "question": 0.6, "answer": 0.4, "results": 0.5}
 PAGES = ("catalogue", "question", "answer", "results", "deck")
 ATTEMPT_SIZE = 20
 MAX_DURATION = 30
-APP_PATHS = ("quizapp", "templates", "migrations", "pyproject.toml")
+APP_PATHS = ("quizapp", "templates", "migrations")
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -886,8 +887,14 @@ def load_table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-def code_version() -> str:
-    """The commit under test, and whether app files differ from it (read-only git)."""
+def code_version() -> tuple[str, str]:
+    """A digest of the app's files as they are on disk, and the commit checked out."""
+    digest = hashlib.sha256()
+    for top in APP_PATHS:
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode())
+                digest.update(path.read_bytes())
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -896,17 +903,9 @@ def code_version() -> str:
             text=True,
             check=True,
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", *APP_PATHS],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split("\n")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line for line in dirty if line.strip()]
-    return f"{head}, {len(changed)} app file(s) modified" if changed else head
+        head = "no git"
+    return digest.hexdigest()[:12], head
 
 
 def report(
@@ -914,11 +913,13 @@ def report(
     runs: list[Run],
     started: datetime,
     load: str,
-    versions: tuple[str, str],
+    versions: tuple[tuple[str, str], tuple[str, str]],
 ) -> str:
     """The whole Markdown report."""
-    first, last = versions
-    code = first if first == last else f"{first} at the start, {last} at the end"
+    (first, head), (last, _) = versions
+    code = f"app files digest {first} (checkout {head})"
+    if first != last:
+        code += f", CHANGED to {last} during the run"
     header = [
         "# Web benchmark results",
         "",
@@ -1041,7 +1042,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run)
                 print("\n" + table(runs[-1]), flush=True)
     versions = (version, code_version())
-    if versions[0] != versions[1]:
+    if versions[0][0] != versions[1][0]:
         print(f"warning: the app's code changed during the run: {versions}")
     text = report(args, runs, started, load, versions)
     print("\n" + text)
