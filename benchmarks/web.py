@@ -162,9 +162,8 @@ class Form:
     inputs: list[dict[str, str]] = field(default_factory=list)
     selects: dict[str, list[str]] = field(default_factory=dict)
 
-    def filled(self, overrides: dict[str, list[str]] | None = None) -> list[Any]:
+    def filled(self) -> list[tuple[str, str]]:
         """Fields a learner would send: hidden values, first choices, typed text."""
-        overrides = overrides or {}
         values: dict[str, list[str]] = {}
         for item in self.inputs:
             name, kind = item.get("name"), item.get("type", "text")
@@ -178,7 +177,6 @@ class Form:
                 values[name] = ["answer"]
         for name, options in self.selects.items():
             values[name] = [next((o for o in options if o), "")]
-        values.update(overrides)
         return [(name, value) for name, many in values.items() for value in many]
 
 
@@ -267,7 +265,7 @@ def start_attempt(client: Client, types: list[str]) -> str:
     return match.group(1)
 
 
-def answer(client: Client, attempt_id: str, number: int) -> list[Any]:
+def answer(client: Client, attempt_id: str, number: int) -> list[tuple[str, str]]:
     """Answer one question (first option, first match, typed text); the fields sent."""
     path = f"/attempts/{attempt_id}/q/{number}"
     form = one_form(client.expect("GET", path, 200).text, "answer-form")
@@ -853,18 +851,22 @@ def scale_table(runs: list[Run]) -> str:
         lines += [
             f"### Scale, {engine}: ratio on the synthetic bank vs the real bank",
             "",
-            "| page | ratio real | ratio synthetic | change | within 10% |",
-            "|---|---:|---:|---:|---|",
+            "| page | ratio real | ratio synthetic | change | within 10% "
+            "| app req/s real / synthetic | body real / synthetic |",
+            "|---|---:|---:|---:|---|---:|---:|",
         ]
         big_rows = {row.target.name: row for row in big.rows}
         for row in real.rows:
             other = big_rows.get(row.target.name)
-            if other is None or not row.ratio:
+            if other is None or not row.ratio or not row.app_rps:
                 continue
             change = other.ratio / row.ratio - 1
+            app_change = other.app_rps / row.app_rps - 1
             lines.append(
                 f"| {row.target.name} | {row.ratio:.2f} | {other.ratio:.2f} "
-                f"| {change:+.0%} | {'yes' if change >= -0.10 else 'NO'} |"
+                f"| {change:+.0%} | {'yes' if change >= -0.10 else 'NO'} "
+                f"| {row.app_rps:.0f} / {other.app_rps:.0f} ({app_change:+.0%}) "
+                f"| {kib(row.target.size)} / {kib(other.target.size)} |"
             )
         lines.append("")
     return "\n".join(lines)
