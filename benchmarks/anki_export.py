@@ -35,6 +35,7 @@ from sqlalchemy import insert
 from quizapp import create_app
 from quizapp.anki import DeckBuild, build_deck
 from quizapp.anki.notetypes import CSS, NOTE_TYPES
+from quizapp.content.schema import TYPES
 from quizapp.extensions import db
 from quizapp.models import (
     Essay,
@@ -46,14 +47,6 @@ from quizapp.models import (
 )
 from quizapp.questions import select_questions
 
-TYPES = (
-    "single_choice",
-    "multiple_response",
-    "true_false",
-    "cloze",
-    "short_answer",
-    "matching",
-)
 TAGS = ("personnel", "mandate", "humanitarian", "challenges", "missions", "diplomacy")
 VOCABULARY = """
 peacekeeping mission mandate ceasefire humanitarian demining personnel host nation

@@ -61,6 +61,11 @@ def app() -> Iterator[Flask]:
     """A fresh app with an empty database."""
     app = make_app()
     yield app
+    close_app(app)
+
+
+def close_app(app: Flask) -> None:
+    """Drop the test's tables and release its connections."""
     with app.app_context():
         db.session.remove()
         db.drop_all()

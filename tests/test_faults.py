@@ -31,7 +31,13 @@ from quizapp.content import loader
 from quizapp.extensions import db
 from quizapp.models import Attempt, ContentState, Question, Quiz, Response
 from quizapp.quiz import attempts
-from tests.conftest import FIXTURE_CONTENT, count_rows, load_content, make_app
+from tests.conftest import (
+    FIXTURE_CONTENT,
+    close_app,
+    count_rows,
+    load_content,
+    make_app,
+)
 from tests.test_hostile import (
     HIGH_LIMITS,
     IS_POSTGRES,
@@ -62,14 +68,7 @@ def quiz_app() -> Iterator[Flask]:
     app = make_app(**HIGH_LIMITS)
     load_content(app)
     yield app
-    dispose(app)
-
-
-def dispose(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    close_app(app)
 
 
 def stored_answers(app: Flask) -> dict[tuple[str, str], tuple[Any, float, int]]:
@@ -213,7 +212,7 @@ def file_app(tmp_path: Path) -> Iterator[tuple[Flask, Path]]:
     )
     load_content(app)
     yield app, path
-    dispose(app)
+    close_app(app)
 
 
 def hold_sqlite_write_lock(path: Path) -> sqlite3.Connection:
@@ -261,7 +260,7 @@ def shorten_busy_timeout(app: Flask, milliseconds: int) -> None:
 
     with app.app_context():
         event.listen(db.engine, "connect", pragma)  # after the app's own pragmas
-        db.engine.dispose()
+        db.engine.close_app()
 
 
 def lock_timeout_reply(app: Flask, path: Path) -> tuple[Any, FlaskClient, str, dict]:

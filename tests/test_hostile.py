@@ -49,6 +49,7 @@ from quizapp.models import (
 from tests.conftest import (
     FIXTURE_CONTENT,
     TEST_DATABASE_URL,
+    close_app,
     count_rows,
     load_content,
     make_app,
@@ -228,10 +229,7 @@ def hostile_app() -> Iterator[Flask]:
     app = make_app(**HIGH_LIMITS)
     load_content(app)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    close_app(app)
 
 
 def all_questions(app: Flask) -> list[Question]:
@@ -677,10 +675,7 @@ def test_json_bodies_to_form_routes_are_refused_with_4xx(
     try:
         run()
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        close_app(app)
     record_property("inputs_tried", STATS["inputs tried"] - tried)
 
 
@@ -908,10 +903,7 @@ def test_nfd_and_nfc_forms_of_an_accepted_answer_get_full_marks(
                     )
                 assert score == 1.0, (authored, typed, qtype)
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        close_app(app)
 
 
 # (path template, methods it answers); every other method must get a 405.
@@ -1029,10 +1021,7 @@ def test_json_bodies_to_form_routes_are_refused_with_415(csrf: bool) -> None:
                 status = client.post(path, json=body).status_code
                 assert status == 415, (path, body, status)
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        close_app(app)
 
 
 def test_json_bodies_with_a_csrf_token_are_refused_by_form_routes() -> None:
@@ -1052,7 +1041,4 @@ def test_json_bodies_with_a_csrf_token_are_refused_by_form_routes() -> None:
             json_body = {**body, "csrf_token": token}
             send(app, client, "POST", path, {415}, json_body=json_body)
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        close_app(app)

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from quizapp.extensions import db
-from tests.conftest import load_content, make_app
+from tests.conftest import close_app, load_content, make_app
 from tests.synthetic import write_bank
 from tests.test_quiz import payload, question_at
 
@@ -82,10 +82,7 @@ def costs_small_and_large(tmp_path_factory) -> tuple[dict[str, int], dict[str, i
         app = make_app(Path(folder))
         load_content(app, Path(folder))
         results.append(page_costs(app))
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        close_app(app)
     return results[0], results[1]
 
 

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from quizapp.extensions import db
 from quizapp.models import Attempt, Question, Response
 from quizapp.quiz.attempts import as_utc
-from tests.conftest import count_rows, load_content, make_app
+from tests.conftest import close_app, count_rows, load_content, make_app
 from tests.test_hostile import (
     FIXTURE_TYPES,
     HIGH_LIMITS,
@@ -70,10 +70,7 @@ def quiz_app() -> Iterator[Flask]:
     app = make_app(**HIGH_LIMITS)
     load_content(app)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    close_app(app)
 
 
 def learner_of(client: FlaskClient) -> str | None:
