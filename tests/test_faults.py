@@ -260,7 +260,7 @@ def shorten_busy_timeout(app: Flask, milliseconds: int) -> None:
 
     with app.app_context():
         event.listen(db.engine, "connect", pragma)  # after the app's own pragmas
-        db.engine.close_app()
+        db.engine.dispose()
 
 
 def lock_timeout_reply(app: Flask, path: Path) -> tuple[Any, FlaskClient, str, dict]:
