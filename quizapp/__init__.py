@@ -23,9 +23,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import cli, database, errors, health, quiz, security
+    from . import cli, database, errors, health, quiz, security, sessions
 
     security.init_app(app)
+    sessions.init_app(app)
     database.init_app(app)
     errors.init_app(app)
     health.init_app(app)

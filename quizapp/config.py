@@ -23,7 +23,6 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": "dev-only-change-me",
         "SQLALCHEMY_DATABASE_URI": "sqlite:///"
         + os.path.join(instance_path, "quizapp.sqlite"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CONTENT_DIR": str(PROJECT_ROOT / "content"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": 3600,
@@ -37,6 +36,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATE_LIMIT_START": "60 per minute",
         "RATE_LIMIT_DECKS": "20 per minute",
         "RATE_LIMIT_KEY_PREFIX": "quizapp:",
+        "CATALOGUE_PAGE_SIZE": 24,
     }
 
 

@@ -35,13 +35,20 @@ def check_production(app: Flask) -> None:
         raise UnsafeConfiguration("Debug mode must be off in production (FLASK_DEBUG).")
 
 
+# No view sets these itself, so they are appended without a look-up each
+# (Headers.setdefault scans the list once per header, on every response).
+EVERY_RESPONSE = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+]
+HTML_RESPONSE = [*EVERY_RESPONSE, ("Content-Security-Policy", CSP)]
+
+
 def _headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", CSP)
+    html = response.mimetype == "text/html"
+    headers.extend(HTML_RESPONSE if html else EVERY_RESPONSE)
     if request.path.startswith("/attempts/"):
         # Answers and reviews are personal: never keep them in a shared cache.
         headers["Cache-Control"] = "no-store"

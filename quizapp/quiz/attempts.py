@@ -161,32 +161,59 @@ def retry_missed(learner: Learner, attempt: Attempt) -> Attempt | None:
 def missed_question_ids(attempt: Attempt) -> list[str]:
     """Questions of a finished attempt without full marks, in attempt order."""
     scores = {r.question_id: r.score for r in attempt.responses}
-    return [qid for qid in attempt.question_ids if scores.get(qid, 0.0) < 1.0]
+    return missed_among(attempt.question_ids, scores)
+
+
+def missed_among(question_ids: list[str], scores: dict[str, float]) -> list[str]:
+    """The ids scored below full marks (or not answered), in the given order."""
+    return [qid for qid in question_ids if scores.get(qid, 0.0) < 1.0]
+
+
+def lock_slot(
+    attempt_id: str, learner_id: str | None, question_id: str
+) -> tuple[Attempt, Response | None] | None:
+    """The learner's attempt, row-locked, with the response to one question.
+
+    One statement (SELECT ... FOR UPDATE OF attempt on PostgreSQL; SQLite's write
+    lock is already held): an answer and a finish, or two copies of one answer,
+    for the same attempt then run one after the other. None for anyone else's.
+    """
+    if not learner_id:
+        return None
+    row = db.session.execute(
+        select(Attempt, Response)
+        .outerjoin(
+            Response,
+            (Response.attempt_id == Attempt.id) & (Response.question_id == question_id),
+        )
+        .where(Attempt.id == attempt_id, Attempt.learner_id == learner_id)
+        .with_for_update(of=Attempt)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def save_answer(
     attempt: Attempt,
-    question: Question,
+    response: Response | None,
+    question: Any,
     position: int,
     answer: dict[str, Any],
     seen_version: int,
 ) -> tuple[Response, Verdict]:
     """Grade and store an answer, idempotently, refusing stale or late ones.
 
-    `seen_version` is the response version the learner's page showed (0: none yet).
-    Re-posting the answer already stored is a no-op (double click, replay).
+    `response` is the one already stored for this question (None: none yet), read
+    under the attempt's lock. `seen_version` is the response version the learner's
+    page showed (0: none yet). Re-posting the stored answer is a no-op.
     """
     if attempt.finished:
         raise AttemptClosed
     verdict = grade(question.type, question.data, answer)
-    response = next(
-        (r for r in attempt.responses if r.question_id == question.id), None
-    )
     if response is None:
         if seen_version != 0:
             raise StaleAnswer
         response = Response(
-            attempt=attempt,
+            attempt_id=attempt.id,
             question_id=question.id,
             position=position,
             answer=answer,

@@ -27,7 +27,6 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..content.schema import TYPES
-from ..models import Question
 
 MAX_ANSWER_LENGTH = 200
 
@@ -66,13 +65,35 @@ class AnswerForm(FlaskForm):
 
 
 def answer_form(
-    question: Question,
+    question: Any,
     order: list[str],
     formdata: Any = None,
     stored: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> AnswerForm:
     """The answer form for one question, options in the attempt's stored order."""
+    form_class = _form_class(question, order)
+    return form_class(formdata=formdata, data=_initial(question, stored), meta=meta)
 
+
+# Building a form class costs more than using one; a class depends only on the
+# question's content and the option order, so it is kept (bounded) per both.
+_CLASSES: dict[tuple[str, str, tuple[str, ...]], type[AnswerForm]] = {}
+_CLASSES_MAX = 20_000
+
+
+def _form_class(question: Any, order: list[str]) -> type[AnswerForm]:
+    key = (question.id, question.content_hash, tuple(order))
+    form_class = _CLASSES.get(key)
+    if form_class is None:
+        form_class = _build_form_class(question, order)
+        if len(_CLASSES) >= _CLASSES_MAX:
+            _CLASSES.clear()
+        _CLASSES[key] = form_class
+    return form_class
+
+
+def _build_form_class(question: Any, order: list[str]) -> type[AnswerForm]:
     class Form(AnswerForm):
         pass
 
@@ -129,11 +150,10 @@ def answer_form(
                     validators=[InputRequired(f"Choose a match for “{pair['left']}”.")],
                 ),
             )
-    form = Form(formdata=formdata, data=_initial(question, stored))
-    return form
+    return Form
 
 
-def _initial(question: Question, stored: dict[str, Any] | None) -> dict[str, Any]:
+def _initial(question: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
     if not stored:
         return {}
     if question.type in ("single_choice", "true_false"):
@@ -147,7 +167,7 @@ def _initial(question: Question, stored: dict[str, Any] | None) -> dict[str, Any
     return {f"match_{k}": v for k, v in stored.get("pairs", {}).items()}
 
 
-def answer_from(form: AnswerForm, question: Question) -> dict[str, Any] | None:
+def answer_from(form: AnswerForm, question: Any) -> dict[str, Any] | None:
     """The stored shape of a validated answer; None when the answer says nothing."""
     qtype = question.type
     if qtype in ("single_choice", "true_false"):

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..grading import Verdict, grade
-from ..models import Question, Response
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Source:
 class Feedback:
     """The whole review of one answered (or skipped) question."""
 
-    question: Question
+    question: Any
     verdict: Verdict | None
     lines: list[Line] = field(default_factory=list)
     explanation: str = ""
@@ -52,45 +51,24 @@ class Feedback:
 
 
 def build_feedback(
-    question: Question, order: list[str], response: Response | None
+    question: Any, order: list[str], answer: dict[str, Any] | None
 ) -> Feedback:
-    """Review data for one question given the learner's stored response (or none)."""
-    answer: dict[str, Any] = response.answer if response else {}
-    verdict = grade(question.type, question.data, answer) if response else None
+    """Review data for one question given the learner's stored answer (None: skipped).
+
+    `question` is a fragments.QuestionView: its sources are already resolved.
+    """
+    verdict = None if answer is None else grade(question.type, question.data, answer)
     return Feedback(
         question=question,
         verdict=verdict,
-        lines=_lines(question, order, answer),
+        lines=_lines(question, order, answer or {}),
         explanation=question.explanation,
         note=question.note,
-        sources=sources_of(question),
+        sources=list(question.sources),
     )
 
 
-# Sources only change with the question's content hash, so one process-wide cache
-# (bounded) saves the passage and essay look-ups on every feedback and results page.
-_SOURCES: dict[tuple[str, str], list[Source]] = {}
-_SOURCES_MAX = 50_000
-
-
-def sources_of(question: Question) -> list[Source]:
-    """The question's quotes with their essay and anchor, cached per content hash."""
-    key = (question.id, question.content_hash)
-    cached = _SOURCES.get(key)
-    if cached is None:
-        cached = [
-            Source(
-                s.quote, s.passage.essay.title, s.passage.essay.slug, s.passage.anchor
-            )
-            for s in question.sources
-        ]
-        if len(_SOURCES) >= _SOURCES_MAX:
-            _SOURCES.clear()
-        _SOURCES[key] = cached
-    return cached
-
-
-def _lines(question: Question, order: list[str], answer: dict[str, Any]) -> list[Line]:
+def _lines(question: Any, order: list[str], answer: dict[str, Any]) -> list[Line]:
     data = question.data
     if question.type in ("single_choice", "true_false", "multiple_response"):
         picked = set(answer.get("choices", [])) | {answer.get("choice")}
@@ -135,7 +113,7 @@ def _lines(question: Question, order: list[str], answer: dict[str, Any]) -> list
     ]
 
 
-def cloze_segments(question: Question) -> list[tuple[str, int | None]]:
+def cloze_segments(question: Any) -> list[tuple[str, int | None]]:
     """The cloze text as (text, blank number) pieces, blanks as numbered gaps."""
     parts = question.data["parts"]
     pieces: list[tuple[str, int | None]] = []

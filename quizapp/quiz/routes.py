@@ -19,16 +19,18 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..anki import DeckBuild
+from ..database import read_first, start_writing
 from ..extensions import db, limiter
 from ..models import Attempt, Essay, Learner, Question, Quiz
-from ..models import Response as StoredResponse
 from ..questions import content_version
 from . import attempts as ops
 from . import catalogue as listing
+from . import fragments, lookups
 from .forms import (
     ActionForm,
     AnswerForm,
@@ -38,7 +40,7 @@ from .forms import (
     answer_from,
     choices,
 )
-from .review import build_feedback, cloze_segments
+from .review import cloze_segments
 
 bp = Blueprint("quiz", __name__)
 
@@ -77,16 +79,6 @@ def _own_attempt(attempt_id: str) -> Attempt:
     return attempt
 
 
-def _slot(attempt: Attempt, number: int) -> tuple[dict[str, Any], Question]:
-    if not 1 <= number <= len(attempt.layout):
-        abort(404)
-    slot = attempt.layout[number - 1]
-    question = db.session.get(Question, slot["question"])
-    if question is None:
-        abort(404)
-    return slot, question
-
-
 def _refuse(message: str, code: int, attempt: Attempt | None = None) -> tuple[str, int]:
     return render_template(
         "errors.html", code=code, name="Not saved", message=message, attempt=attempt
@@ -101,10 +93,22 @@ def catalogue() -> str:
         # names one learner, not two (the row is created on the first write).
         session["learner"] = secrets.token_urlsafe(16)
         session.permanent = True
+    record = lookups.learner_record(_learner_id())
+    listed = fragments.listing(record.content_version)
+    size = current_app.config["CATALOGUE_PAGE_SIZE"]
+    pages = max(1, -(-len(listed.cards) // size))
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= pages:
+        abort(404, f"There are {pages} pages of quizzes. Go back to the first page.")
     return render_template(
         "quiz/catalogue.html",
-        **listing.catalogue(_learner_id()),
-        form=ActionForm(),
+        cards=listed.cards[(page - 1) * size : page * size],
+        essays=listed.essays,
+        best=record.best,
+        resume=record.resume,
+        page=page,
+        pages=pages,
+        csrf=generate_csrf(),
     )
 
 
@@ -170,23 +174,37 @@ def attempt(attempt_id: str) -> WerkzeugResponse:
 
 @bp.route("/attempts/<token:attempt_id>/q/<int:number>", methods=["GET", "POST"])
 def question(attempt_id: str, number: int) -> Page:
-    """One question of an attempt; POST saves (and in practice grades) the answer."""
-    attempt = _own_attempt(attempt_id)
-    slot, question = _slot(attempt, number)
-    response = next(
-        (r for r in attempt.responses if r.question_id == question.id), None
-    )
+    """One question of an attempt; POST saves (and in practice grades) the answer.
+
+    The page's rows come from one statement (lookups.slot); the question and its
+    empty fields from the content cache. A post reads first and takes the write
+    lock only when there is something to store: a repeated post of the stored
+    answer (a double click, a replay) is answered from the read alone.
+    """
+    if request.method == "POST":
+        read_first()
+    found = lookups.slot(attempt_id, _learner_id(), number)
+    if found is None or not 1 <= number <= len(found.attempt.layout):
+        abort(404)
+    attempt, version = found.attempt, found.content_version
+    slot = attempt.layout[number - 1]
+    view = fragments.question(version, slot["question"])
+    if view is None:
+        abort(404)
+    stored = found.response
+    if stored is not None and stored.question_id != view.id:
+        stored = None  # a stored position never names another question
     if request.method != "POST":
-        return _question_page(attempt, number, slot, question, response)
+        return _question_page(found, number, slot, view, stored)
     if attempt.finished:
         return _refuse(
             "This attempt is finished, so answers are closed. Your results are saved.",
             409,
             attempt,
         )
-    form = answer_form(question, slot["order"], formdata=request.form)
+    form = answer_form(view, slot["order"], formdata=request.form)
     valid = form.validate()
-    answer = answer_from(form, question) if valid else None
+    answer = answer_from(form, view) if valid else None
     seen = form.seen_version()
     if seen is None:
         form.form_errors.append(
@@ -195,57 +213,78 @@ def question(attempt_id: str, number: int) -> Page:
     elif valid and answer is None:
         form.form_errors.append("Fill in at least one blank.")
     if answer is None or seen is None:
-        return _question_page(attempt, number, slot, question, response, form, 400)
-    try:
-        ops.save_answer(attempt, question, number - 1, answer, seen)
-    except ops.StaleAnswer:
-        db.session.rollback()
-        return _refuse(
-            "This question was answered in another tab or from an older page, and "
-            "that answer is kept. Reload the question to see it.",
-            409,
-            attempt,
-        )
-    # Where to go next is decided before the commit expires the attempt's attributes.
+        return _question_page(found, number, slot, view, stored, form, 400)
+    if stored is None or stored.answer != answer:
+        start_writing()
+        locked = ops.lock_slot(attempt_id, _learner_id(), view.id)
+        if locked is None:
+            abort(404)
+        try:
+            ops.save_answer(*locked, view, number - 1, answer, seen)
+        except ops.AttemptClosed:
+            db.session.rollback()
+            return _refuse(
+                "This attempt is finished, so answers are closed. Your results are "
+                "saved.",
+                409,
+                attempt,
+            )
+        except ops.StaleAnswer:
+            db.session.rollback()
+            return _refuse(
+                "This question was answered in another tab or from an older page, and "
+                "that answer is kept. Reload the question to see it.",
+                409,
+                attempt,
+            )
+        db.session.commit()
     if attempt.mode == "practice":
         target = url_for(".question", attempt_id=attempt_id, number=number)
     elif number == len(attempt.layout):
         target = url_for(".finish", attempt_id=attempt_id)
     else:
         target = url_for(".question", attempt_id=attempt_id, number=number + 1)
-    db.session.commit()
     return redirect(target)
 
 
 def _question_page(
-    attempt: Attempt,
+    found: lookups.SlotLookup,
     number: int,
     slot: dict[str, Any],
-    question: Question,
-    response: StoredResponse | None,
+    view: fragments.QuestionView,
+    stored: lookups.StoredAnswer | None,
     form: AnswerForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    reveal = attempt.finished or (attempt.mode == "practice" and response is not None)
-    feedback = build_feedback(question, slot["order"], response) if reveal else None
-    if form is None:
-        stored = response.answer if response is not None else None
-        form = answer_form(question, slot["order"], stored=stored)
-        form.version.data = str(response.version if response is not None else 0)
-    csrf_expired = "csrf_token" in form.errors
-    answered = {r.question_id for r in attempt.responses}
+    attempt, version = found.attempt, found.content_version
+    order = slot["order"]
+    reveal = attempt.finished or (attempt.mode == "practice" and stored is not None)
+    feedback = fields_html = None
+    if reveal:
+        answer = stored.answer if stored is not None else None
+        feedback = fragments.review_html(version, view, order, answer, 2)
+    elif form is not None:
+        fields_html = fragments.fields_html(view, order, form)
+    elif stored is not None:
+        shown = answer_form(view, order, stored=stored.answer, meta={"csrf": False})
+        fields_html = fragments.fields_html(view, order, shown)
+    else:
+        fields_html = fragments.answer_fields_html(version, view, order)
     return render_template(
         "quiz/question.html",
         attempt=attempt,
         number=number,
         total=len(attempt.layout),
-        question=question,
+        question=view,
         form=form,
-        fields=answer_fields(form),
+        fields=answer_fields(form) if form is not None else [],
+        fields_html=fields_html,
         feedback=feedback,
-        csrf_expired=csrf_expired,
-        answered=len(answered),
-        segments=cloze_segments(question) if question.type == "cloze" else None,
+        csrf_expired=form is not None and "csrf_token" in form.errors,
+        csrf=generate_csrf() if feedback is None else "",
+        version=stored.version if stored is not None else 0,
+        answered=found.answered,
+        segments=cloze_segments(view) if view.type == "cloze" and reveal else None,
     ), status
 
 
@@ -274,22 +313,34 @@ def finish(attempt_id: str) -> Page:
 @bp.get("/attempts/<token:attempt_id>/results")
 def results(attempt_id: str) -> Page:
     """Score, time taken and the review of every question."""
-    attempt = _own_attempt(attempt_id)
+    found = lookups.whole_attempt(attempt_id, _learner_id())
+    if found is None:
+        abort(404)
+    attempt, version = found.attempt, found.content_version
     if not attempt.finished:
         return redirect(url_for(".finish", attempt_id=attempt.id))
-    questions = listing.questions_by_id(attempt.question_ids)
-    responses = {r.question_id: r for r in attempt.responses}
-    reviews = [
-        build_feedback(questions[slot["question"]], slot["order"], responses.get(qid))
-        for slot, qid in zip(attempt.layout, attempt.question_ids, strict=True)
-    ]
+    views = fragments.questions(version, attempt.question_ids)
+    reviews = []
+    for slot in attempt.layout:
+        view = views[slot["question"]]
+        scored = found.responses.get(view.id)
+        answer = scored.answer if scored is not None else None
+        review = fragments.review_html(version, view, slot["order"], answer, 4)
+        reviews.append((view, review))
+    scores = {qid: scored.score for qid, scored in found.responses.items()}
+    missed = ops.missed_among(attempt.question_ids, scores)
     return render_template(
         "quiz/results.html",
         attempt=attempt,
-        summary=ops.summarise(attempt),
+        summary=ops.Summary(
+            score=attempt.score or 0.0,
+            answered=len(found.responses),
+            total=len(attempt.layout),
+            duration=attempt.finished_at - attempt.started_at,
+        ),
         reviews=reviews,
-        missed=ops.missed_question_ids(attempt),
-        form=ActionForm(),
+        missed=missed,
+        csrf=generate_csrf(),
     )
 
 

@@ -1,0 +1,139 @@
+"""Read-only statements for the hottest pages, run on a pooled DBAPI connection.
+
+A question page, an answer post, the results and the catalogue each need one or two
+small SELECTs. Through SQLAlchemy's Connection or ORM Session such a statement costs
+50-120 microseconds of Python (events, transaction bookkeeping, result objects) for a
+query SQLite answers in 4; the speed goals leave about 150 for the whole request
+(benchmarks/README.md). So these statements are still written as SQLAlchemy Core
+expressions (one text for SQLite and PostgreSQL, named parameters), compiled once per
+dialect, and executed on a connection checked out of the engine's own pool (pre-ping,
+recycling and reset-on-return included). Column values come back converted by type
+(JSON and timestamps arrive as text from SQLite).
+
+Every statement is reported to `listeners`, so statement counts (tests, profiling)
+see these as well as SQLAlchemy's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, Select
+
+#: Called with each statement's SQL text before it runs.
+listeners: list[Callable[[str], None]] = []
+
+Row = tuple[Any, ...]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # every stored time is UTC
+    return value
+
+
+class FastStatement:
+    """A Core SELECT with named bind parameters, compiled once per dialect."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        """Keep the statement; compile on first use with each dialect."""
+        self.statement = statement
+        converters: list[Callable[[Any], Any] | None] = []
+        for column in statement.selected_columns:
+            if isinstance(column.type, JSON):
+                converters.append(_json)
+            elif isinstance(column.type, DateTime):
+                converters.append(_datetime)
+            else:
+                converters.append(None)
+        self._converted = [(i, f) for i, f in enumerate(converters) if f is not None]
+        self._compiled: dict[str, tuple[str, Any]] = {}
+
+    def _for(self, dialect_name: str, engine: Engine) -> tuple[str, Any]:
+        compiled = self._compiled.get(dialect_name)
+        if compiled is None:
+            sql = self.statement.compile(dialect=engine.dialect)
+            compiled = (str(sql), sql)
+            self._compiled[dialect_name] = compiled
+        return compiled
+
+    def rows(self, reader: Reader, **params: Any) -> list[Row]:
+        """All rows for these parameter values, with JSON and timestamps converted."""
+        text, compiled = self._for(reader.dialect_name, reader.engine)
+        values = compiled.construct_params(params)
+        if compiled.positiontup is not None:
+            bound: Any = tuple(values[name] for name in compiled.positiontup)
+        else:
+            bound = values
+        for listener in listeners:
+            listener(text)
+        cursor = reader.connection.cursor()
+        try:
+            cursor.execute(text, bound)
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not self._converted:
+            return [tuple(row) for row in fetched]
+        result = []
+        for row in fetched:
+            values_ = list(row)
+            for index, convert in self._converted:
+                if values_[index] is not None:
+                    values_[index] = convert(values_[index])
+            result.append(tuple(values_))
+        return result
+
+    def first(self, reader: Reader, **params: Any) -> Row | None:
+        """The first row, or None."""
+        rows = self.rows(reader, **params)
+        return rows[0] if rows else None
+
+
+class Reader:
+    """One pooled DBAPI connection for a page's fast reads."""
+
+    def __init__(self, engine: Engine, connection: Any) -> None:
+        """Wrap a connection checked out of `engine`'s pool."""
+        self.engine = engine
+        self.dialect_name = engine.dialect.name
+        self.connection = connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Reader]:
+    """Check a connection out of the pool for some fast reads; return it after.
+
+    Use it before the request's ORM session starts a transaction: on returning, the
+    pool resets (rolls back) the connection, and a test's single shared SQLite
+    connection is the session's too.
+    """
+    connection = engine.raw_connection()
+    try:
+        yield Reader(engine, connection)
+    finally:
+        connection.close()
+
+
+def first_of(statement: FastStatement, engine: Engine, **params: Any) -> Row | None:
+    """Run one statement on its own pooled connection; its first row."""
+    with reading(engine) as reader:
+        return statement.first(reader, **params)
+
+
+def all_of(
+    statements: Sequence[tuple[FastStatement, dict[str, Any]]], engine: Engine
+) -> list[list[Row]]:
+    """Run several statements on one pooled connection; the rows of each."""
+    with reading(engine) as reader:
+        return [statement.rows(reader, **params) for statement, params in statements]

@@ -1,0 +1,260 @@
+"""What only content changes, built once per content version and reused by every page.
+
+Questions, quiz cards and rendered HTML (a question's answer fields, a review of an
+answer) are pure functions of the loaded content, a stored option order and an
+answer. Each worker keeps them in a bounded cache keyed by the content version the
+page's own statement returned (lookups.py), so a `content load` anywhere is seen by
+every worker on its next request. The database stays the only record: a cache miss,
+a restart or another worker renders the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import render_template, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Essay, Passage, Question, QuestionSource, Quiz
+from .forms import answer_fields, answer_form
+from .review import Feedback, Source, build_feedback, cloze_segments
+
+
+class VersionedCache:
+    """A bounded map for one content version at a time; a new version empties it."""
+
+    def __init__(self, max_entries: int) -> None:
+        """An empty cache holding at most `max_entries`."""
+        self.max_entries = max_entries
+        self.version: str | None = None
+        self._entries: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()  # threaded servers share one cache
+
+    def get(self, version: str, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The value for `key` under `version`, made (outside the lock) on a miss."""
+        with self._lock:
+            if version == self.version:
+                found = self._entries.get(key, _MISSING)
+                if found is not _MISSING:
+                    return found
+        value = make()
+        with self._lock:
+            if version != self.version:
+                self._entries = {}
+                self.version = version
+            elif len(self._entries) >= self.max_entries:
+                self._entries.clear()  # rare: a bank far larger than the bound
+            self._entries[key] = value
+        return value
+
+    def get_many(
+        self,
+        version: str,
+        keys: Iterable[Hashable],
+        make: Callable[[list[Hashable]], dict[Hashable, Any]],
+    ) -> dict[Hashable, Any]:
+        """Values for all `keys`, the missing ones made by one call of `make`."""
+        keys = list(keys)
+        with self._lock:
+            current = version == self.version
+            entries = self._entries if current else {}
+            found = {k: entries[k] for k in keys if k in entries}
+        missing = [k for k in keys if k not in found]
+        if missing:
+            made = make(missing)
+            with self._lock:
+                if version != self.version:
+                    self._entries = {}
+                    self.version = version
+                elif len(self._entries) + len(made) > self.max_entries:
+                    self._entries.clear()
+                self._entries.update(made)
+            found.update(made)
+        return found
+
+    def clear(self) -> None:
+        """Forget everything (tests; a process that swaps databases)."""
+        with self._lock:
+            self._entries = {}
+            self.version = None
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A question as pages show and grade it, with its sources resolved."""
+
+    id: str
+    type: str
+    prompt: str
+    data: dict[str, Any]
+    explanation: str
+    note: str | None
+    content_hash: str
+    sources: tuple[Source, ...]
+
+
+QUESTIONS = VersionedCache(50_000)
+HTML = VersionedCache(20_000)
+CARDS = VersionedCache(8)
+
+
+def questions(version: str, ids: Iterable[str]) -> dict[str, QuestionView]:
+    """The questions with these ids (retired ones too: old attempts keep them)."""
+    return QUESTIONS.get_many(version, ids, _load_questions)
+
+
+def question(version: str, question_id: str) -> QuestionView | None:
+    """One question, or None when no such question was ever loaded."""
+    return questions(version, [question_id]).get(question_id)
+
+
+def _load_questions(ids: list[Hashable]) -> dict[Hashable, Any]:
+    # One statement for the questions and every source with its passage and essay.
+    q, s = Question.__table__, QuestionSource.__table__
+    p, e = Passage.__table__, Essay.__table__
+    rows = db.session.execute(
+        select(
+            q.c.id,
+            q.c.type,
+            q.c.prompt,
+            q.c.data,
+            q.c.explanation,
+            q.c.note,
+            q.c.content_hash,
+            s.c.quote,
+            e.c.title,
+            e.c.slug,
+            p.c.anchor,
+        )
+        .select_from(
+            q.outerjoin(s, s.c.question_id == q.c.id)
+            .outerjoin(p, p.c.id == s.c.passage_id)
+            .outerjoin(e, e.c.id == p.c.essay_id)
+        )
+        .where(q.c.id.in_(ids))
+        .order_by(q.c.id, s.c.position)
+    )
+    fields: dict[str, tuple[Any, ...]] = {}
+    sources: dict[str, list[Source]] = {}
+    for row in rows:
+        fields.setdefault(row[0], tuple(row[:7]))
+        found = sources.setdefault(row[0], [])
+        if row.quote is not None:
+            found.append(Source(row.quote, row.title, row.slug, row.anchor))
+    return {
+        qid: QuestionView(*values, sources=tuple(sources[qid]))
+        for qid, values in fields.items()
+    }
+
+
+def answer_fields_html(version: str, view: QuestionView, order: list[str]) -> Markup:
+    """The empty answer fields of a question in one stored option order."""
+    key = ("fields", view.id, tuple(order))
+    return HTML.get(version, key, lambda: fields_html(view, order))
+
+
+def fields_html(view: QuestionView, order: list[str], form: Any = None) -> Markup:
+    """Answer fields: empty, or from `form` (a stored answer, or errors to show)."""
+    if form is None:
+        form = answer_form(view, order, meta={"csrf": False})
+    # render_template's output is autoescaped HTML, safe to insert as is.
+    return Markup(  # noqa: S704
+        render_template(
+            "quiz/_answer_fields.html",
+            question=view,
+            form=form,
+            fields=answer_fields(form),
+            segments=cloze_segments(view) if view.type == "cloze" else None,
+        )
+    )
+
+
+def review_html(
+    version: str,
+    view: QuestionView,
+    order: list[str],
+    answer: dict[str, Any] | None,
+    heading_level: int,
+) -> Markup:
+    """The review of one answer (verdict, key, explanation, sources) as HTML.
+
+    Keyed by the answer itself: learners who gave the same answer share it.
+    """
+    key = (
+        "review",
+        view.id,
+        tuple(order),
+        json.dumps(answer, sort_keys=True) if answer is not None else None,
+        heading_level,
+    )
+    review = lambda: build_feedback(view, order, answer)  # noqa: E731
+    return HTML.get(version, key, lambda: render_review(review(), heading_level))
+
+
+def render_review(review: Feedback, heading_level: int) -> Markup:
+    """One review block, as the question page and the results show it."""
+    page = render_template(
+        "quiz/_review.html", review=review, heading_level=heading_level
+    )
+    return Markup(page)  # noqa: S704 - autoescaped template output
+
+
+@dataclass(frozen=True)
+class Card:
+    """A quiz as the catalogue lists it."""
+
+    id: int
+    slug: str
+    title: str
+    description: str
+    mode: str
+    questions: int
+    start_url: str
+    deck_url: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The catalogue's content: quiz cards and the essays, in order."""
+
+    cards: tuple[Card, ...]
+    essays: tuple[tuple[str, str], ...]  # (url, title)
+
+
+def listing(version: str) -> Listing:
+    """Quiz cards and essay links for this content version."""
+    return CARDS.get(version, "listing", _load_listing)
+
+
+def _load_listing() -> Listing:
+    quizzes = db.session.scalars(
+        select(Quiz).where(~Quiz.retired).order_by(Quiz.position)
+    )
+    cards = tuple(
+        Card(
+            quiz.id,
+            quiz.slug,
+            quiz.title,
+            quiz.description,
+            quiz.mode,
+            min(quiz.size, quiz.count) if quiz.count else quiz.size,
+            url_for("quiz.start", slug=quiz.slug),
+            url_for("quiz.deck_quiz", slug=quiz.slug),
+        )
+        for quiz in quizzes
+    )
+    essays = db.session.execute(
+        select(Essay.slug, Essay.title).order_by(Essay.position)
+    ).all()
+    return Listing(
+        cards, tuple((url_for("quiz.essay", slug=slug), t) for slug, t in essays)
+    )
