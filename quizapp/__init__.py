@@ -23,7 +23,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import cli, database, errors, health, quiz, security, sessions
+    from . import cli, database, errors, health, quiz, ratelimits, security, sessions
 
     security.init_app(app)
     sessions.init_app(app)
@@ -31,5 +31,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     quiz.init_app(app)
+    ratelimits.init_app(app)  # after the views it limits
     cli.init_app(app)
     return app

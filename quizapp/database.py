@@ -8,7 +8,7 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import Connection, event
 
 from .config import PROJECT_ROOT
-from .extensions import db, limiter, migrate
+from .extensions import db, migrate
 
 
 def init_app(app: Flask) -> None:
@@ -21,10 +21,6 @@ def init_app(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    limiter.init_app(app)
-    # There are no default limits: every limited view carries a decorator that
-    # checks its own limit, so the per-request check of all the others goes.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)

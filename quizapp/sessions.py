@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, Request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import (
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionMixin,
+)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 REFRESH_AFTER = timedelta(days=1)
@@ -65,7 +69,20 @@ class LearnerSessionInterface(SecureCookieSessionInterface):
         session.signed_at = signed_at
         return session
 
-    def should_set_cookie(self, app: Flask, session: SecureCookieSession) -> bool:
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        """Flask's save, skipped (but for Vary: Cookie) when nothing is to be sent.
+
+        Most pages neither change the session nor need its daily refresh; for them
+        the cookie settings need not be looked up at all.
+        """
+        if session.modified or self.should_set_cookie(app, session):
+            super().save_session(app, session, response)
+        elif session.accessed:
+            response.vary.add("Cookie")
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         """Send the cookie when it changed, or when a permanent one is a day old."""
         if session.modified:
             return True

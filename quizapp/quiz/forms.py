@@ -27,6 +27,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..content.schema import TYPES
+from ..security import csrf_token
 
 MAX_ANSWER_LENGTH = 200
 
@@ -72,6 +73,10 @@ def answer_form(
     meta: dict[str, Any] | None = None,
 ) -> AnswerForm:
     """The answer form for one question, options in the attempt's stored order."""
+    if not meta or meta.get("csrf", True):
+        # The form's CSRF field asks Flask-WTF for this request's token; making
+        # it here first (cheaper, same token) lets Flask-WTF find it in `g`.
+        csrf_token()
     form_class = _form_class(question, order)
     return form_class(formdata=formdata, data=_initial(question, stored), meta=meta)
 

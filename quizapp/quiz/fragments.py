@@ -23,7 +23,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Essay, Passage, Question, QuestionSource, Quiz
 from .forms import answer_fields, answer_form
-from .review import Feedback, Source, build_feedback, cloze_segments
+from .review import Source, build_feedback, cloze_segments
 
 
 class VersionedCache:
@@ -166,46 +166,62 @@ def fields_html(view: QuestionView, order: list[str], form: Any = None) -> Marku
     """Answer fields: empty, or from `form` (a stored answer, or errors to show)."""
     if form is None:
         form = answer_form(view, order, meta={"csrf": False})
-    # render_template's output is autoescaped HTML, safe to insert as is.
-    return Markup(  # noqa: S704
-        render_template(
-            "quiz/_answer_fields.html",
-            question=view,
-            form=form,
-            fields=answer_fields(form),
-            segments=cloze_segments(view) if view.type == "cloze" else None,
-        )
+    return _render(
+        "quiz/_answer_fields.html",
+        question=view,
+        form=form,
+        fields=answer_fields(form),
+        segments=cloze_segments(view) if view.type == "cloze" else None,
     )
 
 
-def review_html(
-    version: str,
-    view: QuestionView,
-    order: list[str],
-    answer: dict[str, Any] | None,
-    heading_level: int,
+def revealed_html(
+    version: str, view: QuestionView, order: list[str], answer: dict[str, Any] | None
 ) -> Markup:
-    """The review of one answer (verdict, key, explanation, sources) as HTML.
+    """A question with the review of an answer, as its page shows it once answered.
 
     Keyed by the answer itself: learners who gave the same answer share it.
     """
-    key = (
-        "review",
-        view.id,
-        tuple(order),
-        json.dumps(answer, sort_keys=True) if answer is not None else None,
-        heading_level,
+    key = ("revealed", view.id, tuple(order), _answer_key(answer))
+    return HTML.get(
+        version,
+        key,
+        lambda: _render(
+            "quiz/_revealed.html",
+            question=view,
+            review=build_feedback(view, order, answer),
+            segments=cloze_segments(view) if view.type == "cloze" else None,
+        ),
     )
-    review = lambda: build_feedback(view, order, answer)  # noqa: E731
-    return HTML.get(version, key, lambda: render_review(review(), heading_level))
 
 
-def render_review(review: Feedback, heading_level: int) -> Markup:
-    """One review block, as the question page and the results show it."""
-    page = render_template(
-        "quiz/_review.html", review=review, heading_level=heading_level
+def review_item_html(
+    version: str,
+    view: QuestionView,
+    number: int,
+    order: list[str],
+    answer: dict[str, Any] | None,
+) -> Markup:
+    """Question `number` of the results' review list, with the review of an answer."""
+    key = ("review", view.id, number, tuple(order), _answer_key(answer))
+    return HTML.get(
+        version,
+        key,
+        lambda: _render(
+            "quiz/_review.html",
+            number=number,
+            review=build_feedback(view, order, answer),
+        ),
     )
-    return Markup(page)  # noqa: S704 - autoescaped template output
+
+
+def _answer_key(answer: dict[str, Any] | None) -> str | None:
+    return None if answer is None else json.dumps(answer, sort_keys=True)
+
+
+def _render(template: str, **context: Any) -> Markup:
+    # render_template's output is autoescaped HTML, safe to insert as it is.
+    return Markup(render_template(template, **context))  # noqa: S704
 
 
 @dataclass(frozen=True)

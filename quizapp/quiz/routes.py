@@ -6,6 +6,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -19,7 +20,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -28,9 +29,10 @@ from ..database import read_first, start_writing
 from ..extensions import db, limiter
 from ..models import Attempt, Essay, Learner, Question, Quiz
 from ..questions import content_version
+from ..security import csrf_token
 from . import attempts as ops
 from . import catalogue as listing
-from . import fragments, lookups
+from . import fragments, lookups, stencils
 from .forms import (
     ActionForm,
     AnswerForm,
@@ -40,7 +42,6 @@ from .forms import (
     answer_from,
     choices,
 )
-from .review import cloze_segments
 
 bp = Blueprint("quiz", __name__)
 
@@ -100,15 +101,22 @@ def catalogue() -> str:
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= pages:
         abort(404, f"There are {pages} pages of quizzes. Go back to the first page.")
-    return render_template(
-        "quiz/catalogue.html",
-        cards=listed.cards[(page - 1) * size : page * size],
-        essays=listed.essays,
-        best=record.best,
-        resume=record.resume,
-        page=page,
-        pages=pages,
-        csrf=generate_csrf(),
+    cards = listed.cards[(page - 1) * size : page * size]
+    values: dict[str, Any] = {"csrf": csrf_token()}
+    for index, card in enumerate(cards):
+        best = record.best.get(card.id)
+        values[f"best{index}"] = "not taken yet" if best is None else f"{best:.0%}"
+        values[f"action{index}"] = "Resume" if card.id in record.resume else "Start"
+    baked = {
+        "cards": cards,
+        "essays": listed.essays,
+        "pages": pages,
+        "best": [stencils.hole(f"best{i}") for i in range(len(cards))],
+        "actions": [stencils.hole(f"action{i}") for i in range(len(cards))],
+    }
+    flags = {"page": page}
+    return stencils.render(
+        "quiz/catalogue.html", flags, values, record.content_version, baked
     )
 
 
@@ -239,11 +247,11 @@ def question(attempt_id: str, number: int) -> Page:
             )
         db.session.commit()
     if attempt.mode == "practice":
-        target = url_for(".question", attempt_id=attempt_id, number=number)
+        target = _question_url(attempt_id, number)
     elif number == len(attempt.layout):
-        target = url_for(".finish", attempt_id=attempt_id)
+        target = attempt_url(".finish", attempt_id)
     else:
-        target = url_for(".question", attempt_id=attempt_id, number=number + 1)
+        target = _question_url(attempt_id, number + 1)
     return redirect(target)
 
 
@@ -256,36 +264,75 @@ def _question_page(
     form: AnswerForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    attempt, version = found.attempt, found.content_version
-    order = slot["order"]
-    reveal = attempt.finished or (attempt.mode == "practice" and stored is not None)
-    feedback = fields_html = None
-    if reveal:
+    attempt, version, order = found.attempt, found.content_version, slot["order"]
+    total, finished = len(attempt.layout), attempt.finished
+    revealed = finished or (attempt.mode == "practice" and stored is not None)
+    exam_running = attempt.mode == "exam" and not finished
+    values: dict[str, Any] = {
+        "title": attempt.title,
+        "number": number,
+        "total": total,
+        "answered": found.answered,
+        "started": attempt.started_at.isoformat() if exam_running else None,
+        "question_type": view.type,
+        "prev_url": _question_url(attempt.id, number - 1) if number > 1 else None,
+        "next_url": _question_url(attempt.id, number + 1) if number < total else None,
+        "finish_url": None if finished else attempt_url(".finish", attempt.id),
+        "results_url": attempt_url(".results", attempt.id) if finished else None,
+    }
+    if revealed:
         answer = stored.answer if stored is not None else None
-        feedback = fragments.review_html(version, view, order, answer, 2)
-    elif form is not None:
-        fields_html = fragments.fields_html(view, order, form)
-    elif stored is not None:
-        shown = answer_form(view, order, stored=stored.answer, meta={"csrf": False})
-        fields_html = fragments.fields_html(view, order, shown)
+        values["feedback"] = fragments.revealed_html(version, view, order, answer)
     else:
-        fields_html = fragments.answer_fields_html(version, view, order)
-    return render_template(
-        "quiz/question.html",
-        attempt=attempt,
-        number=number,
-        total=len(attempt.layout),
-        question=view,
-        form=form,
-        fields=answer_fields(form) if form is not None else [],
-        fields_html=fields_html,
-        feedback=feedback,
-        csrf_expired=form is not None and "csrf_token" in form.errors,
-        csrf=generate_csrf() if feedback is None else "",
-        version=stored.version if stored is not None else 0,
-        answered=found.answered,
-        segments=cloze_segments(view) if view.type == "cloze" and reveal else None,
-    ), status
+        values["csrf"] = csrf_token()
+        values["version"] = stored.version if stored is not None else 0
+        if form is None and stored is None:
+            values["fields_html"] = fragments.answer_fields_html(version, view, order)
+        else:
+            shown = form or answer_form(
+                view,
+                order,
+                stored=stored.answer if stored else None,
+                meta={"csrf": False},
+            )
+            values["fields_html"] = fragments.fields_html(view, order, shown)
+    flags = {"mode": attempt.mode, "revealed": revealed, "finished": finished}
+    if form is not None:  # a refused answer: its errors are rendered once, directly
+        page = render_template(
+            "quiz/question.html",
+            **values,
+            **flags,
+            form=form,
+            fields=answer_fields(form),
+            csrf_expired="csrf_token" in form.errors,
+        )
+        return page, status
+    return stencils.render("quiz/question.html", flags, values), status
+
+
+def _question_url(attempt_id: str, number: int) -> str:
+    return attempt_url(".question", attempt_id, number)
+
+
+# url_for costs microseconds that the question page cannot spare three times over;
+# an attempt page's URL is built once per endpoint and mount point, with markers
+# where the attempt id and question number go (ids are URL-safe by their rule).
+_URL_TEMPLATES: dict[tuple[str, str], str] = {}
+_ID_MARK, _NUMBER_MARK = "attempt_id_mark", 987654321
+
+
+def attempt_url(endpoint: str, attempt_id: str, number: int | None = None) -> str:
+    """url_for(endpoint, attempt_id=..., number=...) for the attempt pages."""
+    key = (endpoint, request.script_root)
+    template = _URL_TEMPLATES.get(key)
+    if template is None:
+        kwargs: dict[str, Any] = {"attempt_id": _ID_MARK}
+        if number is not None:
+            kwargs["number"] = _NUMBER_MARK
+        built = url_for(endpoint, **kwargs).replace("{", "{{").replace("}", "}}")
+        template = built.replace(_ID_MARK, "{0}").replace(str(_NUMBER_MARK), "{1}")
+        _URL_TEMPLATES[key] = template
+    return template.format(attempt_id, number)
 
 
 @bp.route("/attempts/<token:attempt_id>/finish", methods=["GET", "POST"])
@@ -317,31 +364,43 @@ def results(attempt_id: str) -> Page:
     if found is None:
         abort(404)
     attempt, version = found.attempt, found.content_version
-    if not attempt.finished:
+    if attempt.finished_at is None:
         return redirect(url_for(".finish", attempt_id=attempt.id))
     views = fragments.questions(version, attempt.question_ids)
-    reviews = []
-    for slot in attempt.layout:
+    items = []
+    for number, slot in enumerate(attempt.layout, start=1):
         view = views[slot["question"]]
         scored = found.responses.get(view.id)
         answer = scored.answer if scored is not None else None
-        review = fragments.review_html(version, view, slot["order"], answer, 4)
-        reviews.append((view, review))
+        items.append(
+            fragments.review_item_html(version, view, number, slot["order"], answer)
+        )
     scores = {qid: scored.score for qid, scored in found.responses.items()}
     missed = ops.missed_among(attempt.question_ids, scores)
-    return render_template(
-        "quiz/results.html",
-        attempt=attempt,
-        summary=ops.Summary(
-            score=attempt.score or 0.0,
-            answered=len(found.responses),
-            total=len(attempt.layout),
-            duration=attempt.finished_at - attempt.started_at,
-        ),
-        reviews=reviews,
-        missed=missed,
-        csrf=generate_csrf(),
-    )
+    score, total = attempt.score or 0.0, len(attempt.layout)
+    values = {
+        "title": attempt.title,
+        "percent": round(score * 100),
+        "points": f"{score * total:.1f}",
+        "total": total,
+        "answered": len(found.responses),
+        "duration": _duration(attempt.finished_at - attempt.started_at),
+        "mode_label": "Practice" if attempt.mode == "practice" else "Exam",
+        "retry_url": url_for(".retry", attempt_id=attempt.id) if missed else None,
+        "retry_label": f"Retry the {len(missed)} question"
+        + ("" if len(missed) == 1 else "s")
+        + " I missed",
+        "missed_deck_url": url_for(".deck_missed", attempt_id=attempt.id),
+        "csrf": csrf_token() if missed else None,
+        "reviews": Markup("").join(items),
+    }
+    return stencils.render("quiz/results.html", {}, values)
+
+
+def _duration(taken: timedelta) -> str:
+    seconds = max(0, int(taken.total_seconds()))
+    hours = f"{seconds // 3600} h " if seconds >= 3600 else ""
+    return f"{hours}{seconds % 3600 // 60} min {seconds % 60} s"
 
 
 @bp.post("/attempts/<token:attempt_id>/retry")
