@@ -44,9 +44,24 @@ class LearnerSessionInterface(SecureCookieSessionInterface):
         keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         serializer = self._serializers.get(keys)
         if serializer is None:
-            serializer = super().get_signing_serializer(app)
-            if serializer is None:  # pragma: no cover - a key was checked above
+            flasks = super().get_signing_serializer(app)
+            if flasks is None:  # pragma: no cover - a key was checked above
                 return None
+            # The same signatures as Flask's serializer, with each key derived once
+            # here instead of on every signature it makes or checks.
+            derived = [
+                flasks.make_signer(flasks.salt).derive_key(k)
+                for k in flasks.secret_keys
+            ]
+            serializer = URLSafeTimedSerializer(
+                derived,  # type: ignore[arg-type]
+                salt=self.salt,
+                serializer=self.serializer,
+                signer_kwargs={
+                    "key_derivation": "none",
+                    "digest_method": self.digest_method,
+                },
+            )
             self._serializers[keys] = serializer
         return serializer
 

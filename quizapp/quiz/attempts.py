@@ -172,24 +172,30 @@ def missed_among(question_ids: list[str], scores: dict[str, float]) -> list[str]
 def lock_slot(
     attempt_id: str, learner_id: str | None, question_id: str
 ) -> tuple[Attempt, Response | None] | None:
-    """The learner's attempt, row-locked, with the response to one question.
+    """The learner's attempt, row-locked, then the response to one question.
 
-    One statement (SELECT ... FOR UPDATE OF attempt on PostgreSQL; SQLite's write
-    lock is already held): an answer and a finish, or two copies of one answer,
-    for the same attempt then run one after the other. None for anyone else's.
+    The attempt row is locked until commit (SELECT ... FOR UPDATE on PostgreSQL;
+    SQLite's write lock is already held), so an answer and a finish, or two copies
+    of one answer, for the same attempt run one after the other. The response is
+    read by a second statement, after the lock: on PostgreSQL a statement sees
+    what was committed when it began, and a joined read would miss the response a
+    concurrent answer committed while this one waited. None for anyone else's.
     """
     if not learner_id:
         return None
-    row = db.session.execute(
-        select(Attempt, Response)
-        .outerjoin(
-            Response,
-            (Response.attempt_id == Attempt.id) & (Response.question_id == question_id),
-        )
+    attempt = db.session.scalar(
+        select(Attempt)
         .where(Attempt.id == attempt_id, Attempt.learner_id == learner_id)
-        .with_for_update(of=Attempt)
-    ).first()
-    return None if row is None else (row[0], row[1])
+        .with_for_update()
+    )
+    if attempt is None:
+        return None
+    response = db.session.scalar(
+        select(Response).where(
+            Response.attempt_id == attempt_id, Response.question_id == question_id
+        )
+    )
+    return attempt, response
 
 
 def save_answer(

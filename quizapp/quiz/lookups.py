@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import JSON, and_, bindparam, case, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
 from ..fastread import FastStatement, all_of, first_of
@@ -74,7 +76,7 @@ _OWN_ATTEMPT = and_(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredAnswer:
     """A response as the question page needs it."""
 
@@ -83,14 +85,40 @@ class StoredAnswer:
     version: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SlotLookup:
-    """One question slot of a learner's attempt: the attempt, its answer, progress."""
+    """One question slot of a learner's attempt: the attempt, its answer, progress.
+
+    `attempt.layout` holds just this slot (the rest is not read); `total` is the
+    length of the whole layout.
+    """
 
     attempt: AttemptRow
+    slot: dict[str, Any]
+    total: int
     response: StoredAnswer | None
     answered: int
     content_version: str
+
+
+class _LayoutItem(FunctionElement[Any]):
+    """layout[index], as JSON: only the slot a question page needs is read."""
+
+    type = JSON()
+    inherit_cache = True
+    name = "layout_item"
+
+
+@compiles(_LayoutItem, "sqlite")
+def _layout_item_sqlite(element: _LayoutItem, compiler: Any, **kw: Any) -> str:
+    array, index = (compiler.process(c, **kw) for c in element.clauses)
+    return f"json_extract({array}, '$[' || {index} || ']')"
+
+
+@compiles(_LayoutItem, "postgresql")
+def _layout_item_postgresql(element: _LayoutItem, compiler: Any, **kw: Any) -> str:
+    array, index = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({array} -> CAST({index} AS INTEGER))"
 
 
 # Positions are INTEGER columns; a larger number in a URL names no question.
@@ -99,7 +127,14 @@ MAX_POSITION = 2**31 - 1
 _counted = _response.alias("counted")
 _SLOT = FastStatement(
     select(
-        *_ATTEMPT_COLUMNS,
+        _attempt.c.id,
+        _attempt.c.title,
+        _attempt.c.mode,
+        _LayoutItem(_attempt.c.layout, bindparam("position")),
+        _attempt.c.started_at,
+        _attempt.c.finished_at,
+        _attempt.c.score,
+        func.json_array_length(_attempt.c.layout),
         _response.c.question_id,
         _response.c.answer,
         _response.c.version,
@@ -125,7 +160,8 @@ _SLOT = FastStatement(
 def slot(attempt_id: str, learner_id: str | None, number: int) -> SlotLookup | None:
     """The learner's attempt with the answer stored for question `number` (1-based).
 
-    None when the attempt is not this learner's (or does not exist).
+    None when the attempt is not this learner's (or does not exist), or has no
+    question `number`.
     """
     if not learner_id or not 1 <= number <= MAX_POSITION:
         return None
@@ -136,15 +172,21 @@ def slot(attempt_id: str, learner_id: str | None, number: int) -> SlotLookup | N
         learner_id=learner_id,
         position=number - 1,
     )
-    if row is None:
+    if row is None or row[3] is None:
         return None
-    attempt = AttemptRow(*row[:7])
-    question_id, answer, version, answered, state_version, loaded_at = row[7:]
+    item = row[3]
+    attempt = AttemptRow(*row[:3], [item], *row[4:7])
+    total, question_id, answer, version, answered, state_version, loaded_at = row[7:]
     response = None
     if question_id is not None:
         response = StoredAnswer(question_id, answer, version)
     return SlotLookup(
-        attempt, response, answered, version_stamp(state_version, loaded_at)
+        attempt,
+        item,
+        total,
+        response,
+        answered,
+        version_stamp(state_version, loaded_at),
     )
 
 

@@ -192,10 +192,9 @@ def question(attempt_id: str, number: int) -> Page:
     if request.method == "POST":
         read_first()
     found = lookups.slot(attempt_id, _learner_id(), number)
-    if found is None or not 1 <= number <= len(found.attempt.layout):
+    if found is None:
         abort(404)
-    attempt, version = found.attempt, found.content_version
-    slot = attempt.layout[number - 1]
+    attempt, version, slot = found.attempt, found.content_version, found.slot
     view = fragments.question(version, slot["question"])
     if view is None:
         abort(404)
@@ -248,7 +247,7 @@ def question(attempt_id: str, number: int) -> Page:
         db.session.commit()
     if attempt.mode == "practice":
         target = _question_url(attempt_id, number)
-    elif number == len(attempt.layout):
+    elif number == found.total:
         target = attempt_url(".finish", attempt_id)
     else:
         target = _question_url(attempt_id, number + 1)
@@ -265,7 +264,7 @@ def _question_page(
     status: int = 200,
 ) -> tuple[str, int]:
     attempt, version, order = found.attempt, found.content_version, slot["order"]
-    total, finished = len(attempt.layout), attempt.finished
+    total, finished = found.total, attempt.finished
     revealed = finished or (attempt.mode == "practice" and stored is not None)
     exam_running = attempt.mode == "exam" and not finished
     values: dict[str, Any] = {
