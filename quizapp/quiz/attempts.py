@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -272,32 +271,6 @@ def load_attempt(
     return db.session.scalar(query)
 
 
-@dataclass(frozen=True)
-class Summary:
-    """Figures for the results page."""
-
-    score: float
-    answered: int
-    total: int
-    duration: timedelta
-
-    @property
-    def percent(self) -> int:
-        """The score as a whole percentage."""
-        return round(self.score * 100)
-
-
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def summarise(attempt: Attempt) -> Summary:
-    """Score, answered count and time taken of a finished attempt."""
-    end = as_utc(attempt.finished_at or utcnow())
-    return Summary(
-        score=attempt.score or 0.0,
-        answered=len(attempt.responses),
-        total=len(attempt.layout),
-        duration=end - as_utc(attempt.started_at),
-    )

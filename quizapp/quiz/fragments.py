@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -103,7 +103,8 @@ class QuestionView:
 
 
 QUESTIONS = VersionedCache(50_000)
-HTML = VersionedCache(20_000)
+# Rendered fragments are 1-5 KB: a few thousand keep a bank's common answers.
+HTML = VersionedCache(5_000)
 CARDS = VersionedCache(8)
 
 
@@ -180,9 +181,11 @@ def revealed_html(
 ) -> Markup:
     """A question with the review of an answer, as its page shows it once answered.
 
-    Keyed by the answer itself: learners who gave the same answer share it.
+    Keyed by the answer itself: learners who gave the same answer share it. (The
+    key holds what was typed, too: a bounded memo of rendered HTML, never a record;
+    any worker renders the same bytes from the database.)
     """
-    key = ("revealed", view.id, tuple(order), _answer_key(answer))
+    key = ("revealed", request.script_root, view.id, tuple(order), _answer_key(answer))
     return HTML.get(
         version,
         key,
@@ -203,7 +206,14 @@ def review_item_html(
     answer: dict[str, Any] | None,
 ) -> Markup:
     """Question `number` of the results' review list, with the review of an answer."""
-    key = ("review", view.id, number, tuple(order), _answer_key(answer))
+    key = (
+        "review",
+        request.script_root,
+        view.id,
+        number,
+        tuple(order),
+        _answer_key(answer),
+    )
     return HTML.get(
         version,
         key,
@@ -248,7 +258,7 @@ class Listing:
 
 def listing(version: str) -> Listing:
     """Quiz cards and essay links for this content version."""
-    return CARDS.get(version, "listing", _load_listing)
+    return CARDS.get(version, ("listing", request.script_root), _load_listing)
 
 
 def _load_listing() -> Listing:
