@@ -119,9 +119,16 @@ def reading(engine: Engine) -> Iterator[Reader]:
     connection is the session's too.
     """
     connection = engine.raw_connection()
+    # psycopg: reads in autocommit open no transaction, so returning the
+    # connection needs no ROLLBACK round trip (SQLite's is a no-op anyway).
+    autocommit = engine.dialect.name == "postgresql"
     try:
+        if autocommit:
+            connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         yield Reader(engine, connection)
     finally:
+        if autocommit and not connection.dbapi_connection.closed:  # type: ignore[union-attr]
+            connection.dbapi_connection.autocommit = False  # type: ignore[union-attr]
         connection.close()
 
 

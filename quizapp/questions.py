@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import ContentState, Essay, Passage, Question, QuestionSource, Quiz, Tag
+from .models import Essay, Passage, Question, QuestionSource, Quiz, Tag
 
 
 def question_query(
@@ -63,18 +63,6 @@ def rule_size(rule: dict[str, Any]) -> int:
     query = question_query(**_rule_filters(rule)).order_by(None)
     counted = select(func.count()).select_from(query.subquery())
     return db.session.scalar(counted) or 0
-
-
-def content_version() -> str:
-    """The loaded content's version stamp (empty before the first load).
-
-    Version and load time together, so a cache never mistakes one database's
-    version 1 for another's (tests, a rebuilt database behind a running process).
-    """
-    row = db.session.execute(
-        select(ContentState.version, ContentState.loaded_at).where(ContentState.id == 1)
-    ).first()
-    return f"{row.version}@{row.loaded_at.isoformat()}" if row else ""
 
 
 def _rule_filters(rule: dict[str, Any]) -> dict[str, list[str]]:

@@ -107,7 +107,8 @@ def csrf_token() -> str:
         serializer = URLSafeTimedSerializer(
             derived.derive_key(),
             salt=CSRF_SALT,
-            signer_kwargs={"key_derivation": "none"},
+            # hashlib's sha1 (itsdangerous' default) lets hmac use OpenSSL.
+            signer_kwargs={"key_derivation": "none", "digest_method": hashlib.sha1},
         )
         _CSRF_SERIALIZERS[secret] = serializer
     raw = session.get(CSRF_FIELD)

@@ -9,6 +9,7 @@ sliding for a learner who comes back while sparing every page the signing work.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Request, Response
@@ -59,7 +60,9 @@ class LearnerSessionInterface(SecureCookieSessionInterface):
                 serializer=self.serializer,
                 signer_kwargs={
                     "key_derivation": "none",
-                    "digest_method": self.digest_method,
+                    # hashlib's own sha1 lets hmac use OpenSSL's HMAC; Flask's
+                    # lazy wrapper sends it down the pure-Python path.
+                    "digest_method": hashlib.sha1,
                 },
             )
             self._serializers[keys] = serializer

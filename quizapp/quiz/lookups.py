@@ -32,7 +32,11 @@ def _version_columns() -> list[Any]:
 
 
 def version_stamp(version: int | None, loaded_at: datetime | None) -> str:
-    """The content version as questions.content_version() spells it."""
+    """The content version as one string: the version and when it was loaded.
+
+    Both, so a cache never mistakes one database's version 1 for another's (tests,
+    a rebuilt database behind a running process).
+    """
     if version is None or loaded_at is None:
         return ""
     return f"{version}@{loaded_at.isoformat()}"
@@ -284,3 +288,14 @@ def learner_record(learner_id: str | None) -> LearnerRecord:
         if open_id is not None:
             resume[quiz_id] = open_id
     return LearnerRecord(version_stamp(rows[0][0], rows[0][1]), best, resume)
+
+
+_VERSION = FastStatement(
+    select(_state.c.version, _state.c.loaded_at).where(_state.c.id == 1)
+)
+
+
+def content_version() -> str:
+    """The loaded content's version stamp ("" before the first load), fast."""
+    row = first_of(_VERSION, db.engine)
+    return version_stamp(*row) if row else ""

@@ -28,7 +28,6 @@ from ..anki import DeckBuild
 from ..database import read_first, start_writing
 from ..extensions import db, limiter
 from ..models import Attempt, Essay, Learner, Question, Quiz
-from ..questions import content_version
 from ..security import csrf_token
 from . import attempts as ops
 from . import catalogue as listing
@@ -440,7 +439,7 @@ def deck_download(
     """
     from ..anki import deck_filename
 
-    deck = cached_deck((*key, content_version()), load)
+    deck = cached_deck((*key, lookups.content_version()), load)
     if deck is None:
         abort(404, "There are no questions to put in this deck.")
     response = Response(deck.data, mimetype="application/octet-stream")
