@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 # Autoescaping turns every "<" of a value into "&lt;", so no content can forge one.
 _HOLE = re.compile(r"<!--hole:(\w+)-->")
+_NAME = re.compile(r"\w+", re.ASCII)
 
 
 class Stencil:
@@ -47,8 +48,11 @@ class Stencil:
 
 
 def hole(name: str) -> Markup:
-    """The marker a template prints where value `name` goes."""
-    return Markup(f"<!--hole:{name}-->")  # noqa: S704 - a constant-shaped marker
+    """The marker a template prints where value `name` goes (a word: [A-Za-z0-9_])."""
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"a hole's name is a word, not {name!r}")
+    # Safe as markup: a constant shape around a name checked to be a word.
+    return Markup(f"<!--hole:{name}-->")  # noqa: S704  # nosec B704
 
 
 _STENCILS: dict[Hashable, Stencil] = {}
