@@ -98,7 +98,10 @@ class LearnerSessionInterface(SecureCookieSessionInterface):
         if session.modified or self.should_set_cookie(app, session):
             super().save_session(app, session, response)
         elif session.accessed:
-            response.vary.add("Cookie")
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:  # the common case, without parsing a Vary header first
+                response.headers["Vary"] = "Cookie"
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         """Send the cookie when it changed, or when a permanent one is a day old."""

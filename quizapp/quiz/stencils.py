@@ -37,14 +37,21 @@ class Stencil:
         pieces = _HOLE.split(html)
         self.texts = pieces[0::2]
         self.names = pieces[1::2]
+        # The fixed text in place, None where each hole goes (odd indexes).
+        self._pieces: list[str | None] = list(pieces)
+        for index in range(1, len(pieces), 2):
+            self._pieces[index] = None
 
     def fill(self, values: Mapping[str, Any]) -> str:
-        """The page with each hole replaced by its escaped value."""
-        out = [self.texts[0]]
-        for name, text in zip(self.names, self.texts[1:], strict=True):
-            out.append(escape(values[name]))
-            out.append(text)
-        return "".join(out)
+        """The page with each hole replaced by its escaped value.
+
+        Each value is escaped once, however many holes print it.
+        """
+        escaped = {name: escape(value) for name, value in values.items()}
+        out = self._pieces.copy()
+        for index, name in enumerate(self.names):
+            out[2 * index + 1] = escaped[name]
+        return "".join(out)  # type: ignore[arg-type]
 
 
 def hole(name: str) -> Markup:
