@@ -146,7 +146,24 @@ class Learner(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Attempt(db.Model):
+class AttemptFacts:
+    """What an attempt's columns say, for the ORM model and the pages' plain rows."""
+
+    finished_at: Any
+    layout: Any
+
+    @property
+    def finished(self) -> bool:
+        """Whether the attempt is closed to further answers."""
+        return self.finished_at is not None
+
+    @property
+    def question_ids(self) -> list[str]:
+        """The drawn questions in the order the learner sees them."""
+        return [slot["question"] for slot in self.layout]
+
+
+class Attempt(AttemptFacts, db.Model):
     """One sitting of a quiz; its draw and option order are fixed when it starts."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_token)
@@ -163,16 +180,6 @@ class Attempt(db.Model):
     responses: Mapped[list[Response]] = relationship(
         back_populates="attempt", order_by="Response.position"
     )
-
-    @property
-    def finished(self) -> bool:
-        """Whether the attempt is closed to further answers."""
-        return self.finished_at is not None
-
-    @property
-    def question_ids(self) -> list[str]:
-        """The drawn questions in the order the learner sees them."""
-        return [slot["question"] for slot in self.layout]
 
 
 class Response(db.Model):

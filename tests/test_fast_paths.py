@@ -29,11 +29,10 @@ from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from itsdangerous import TimestampSigner
 from markupsafe import Markup, escape
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from quizapp import fastread, security, sessions
 from quizapp.extensions import db
-from quizapp.models import Response
 from quizapp.quiz import stencils
 from tests.conftest import (
     FIXTURE_CONTENT,
@@ -43,6 +42,7 @@ from tests.conftest import (
     make_app,
 )
 from tests.synthetic import write_bank
+from tests.test_faults import stored_answers
 from tests.test_quiz import answer, attempt_row, payload, question_at, start, text_of
 
 IS_POSTGRES = bool(TEST_DATABASE_URL)
@@ -117,21 +117,6 @@ def prompted_question_of(app: Flask, attempt_id: str) -> Any:
         if question.type != "cloze":
             return question
     raise AssertionError("no prompted question in the attempt")
-
-
-def stored_answers(app: Flask) -> dict[tuple[str, str], tuple[Any, float, int]]:
-    """Every stored answer: (attempt, question) -> (answer, score, version)."""
-    with app.app_context():
-        rows = db.session.execute(
-            select(
-                Response.attempt_id,
-                Response.question_id,
-                Response.answer,
-                Response.score,
-                Response.version,
-            )
-        ).all()
-        return {(a, q): (ans, score, v) for a, q, ans, score, v in rows}
 
 
 @contextmanager

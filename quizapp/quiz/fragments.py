@@ -179,23 +179,8 @@ def fields_html(view: QuestionView, order: list[str], form: Any = None) -> Marku
 def revealed_html(
     version: str, view: QuestionView, order: list[str], answer: dict[str, Any] | None
 ) -> Markup:
-    """A question with the review of an answer, as its page shows it once answered.
-
-    Keyed by the answer itself: learners who gave the same answer share it. (The
-    key holds what was typed, too: a bounded memo of rendered HTML, never a record;
-    any worker renders the same bytes from the database.)
-    """
-    key = ("revealed", request.script_root, view.id, tuple(order), _answer_key(answer))
-    return HTML.get(
-        version,
-        key,
-        lambda: _render(
-            "quiz/_revealed.html",
-            question=view,
-            review=build_feedback(view, order, answer),
-            segments=cloze_segments(view) if view.type == "cloze" else None,
-        ),
-    )
+    """A question with the review of an answer, as its page shows it once answered."""
+    return _review_fragment(version, "quiz/_revealed.html", view, order, answer)
 
 
 def review_item_html(
@@ -206,27 +191,36 @@ def review_item_html(
     answer: dict[str, Any] | None,
 ) -> Markup:
     """Question `number` of the results' review list, with the review of an answer."""
-    key = (
-        "review",
-        request.script_root,
-        view.id,
-        number,
-        tuple(order),
-        _answer_key(answer),
-    )
-    return HTML.get(
-        version,
-        key,
-        lambda: _render(
-            "quiz/_review.html",
+    return _review_fragment(version, "quiz/_review.html", view, order, answer, number)
+
+
+def _review_fragment(
+    version: str,
+    template: str,
+    view: QuestionView,
+    order: list[str],
+    answer: dict[str, Any] | None,
+    number: int | None = None,
+) -> Markup:
+    """`template` rendered with the review of `answer`, cached.
+
+    Keyed by the answer itself: learners who gave the same answer share it. (The
+    key holds what was typed, too: a bounded memo of rendered HTML, never a record;
+    any worker renders the same bytes from the database.)
+    """
+    answer_key = None if answer is None else json.dumps(answer, sort_keys=True)
+    key = (template, request.script_root, view.id, number, tuple(order), answer_key)
+
+    def render() -> Markup:
+        return _render(
+            template,
+            question=view,
             number=number,
             review=build_feedback(view, order, answer),
-        ),
-    )
+            segments=cloze_segments(view) if view.type == "cloze" else None,
+        )
 
-
-def _answer_key(answer: dict[str, Any] | None) -> str | None:
-    return None if answer is None else json.dumps(answer, sort_keys=True)
+    return HTML.get(version, key, render)
 
 
 def _render(template: str, **context: Any) -> Markup:

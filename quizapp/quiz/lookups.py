@@ -17,7 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from ..extensions import db
 from ..fastread import FastStatement, all_of, first_of
-from ..models import Attempt, ContentState, Response
+from ..models import Attempt, AttemptFacts, ContentState, Response
 
 _attempt = Attempt.__table__
 _response = Response.__table__
@@ -43,7 +43,7 @@ def version_stamp(version: int | None, loaded_at: datetime | None) -> str:
 
 
 @dataclass(frozen=True)
-class AttemptRow:
+class AttemptRow(AttemptFacts):
     """An attempt as its pages show it (no ORM object, no lazy loads)."""
 
     id: str
@@ -53,16 +53,6 @@ class AttemptRow:
     started_at: datetime
     finished_at: datetime | None
     score: float | None
-
-    @property
-    def finished(self) -> bool:
-        """Whether answers are closed."""
-        return self.finished_at is not None
-
-    @property
-    def question_ids(self) -> list[str]:
-        """Question ids in attempt order."""
-        return [slot["question"] for slot in self.layout]
 
 
 _ATTEMPT_COLUMNS = [
