@@ -31,7 +31,7 @@ from itsdangerous import TimestampSigner
 from markupsafe import Markup, escape
 from sqlalchemy import event
 
-from quizapp import fastread, security, sessions
+from quizapp import security, sessions
 from quizapp.extensions import db
 from quizapp.quiz import stencils
 from tests.conftest import (
@@ -43,6 +43,7 @@ from tests.conftest import (
 )
 from tests.synthetic import write_bank
 from tests.test_faults import stored_answers
+from tests.test_query_budget import counting
 from tests.test_quiz import answer, attempt_row, payload, question_at, start, text_of
 
 IS_POSTGRES = bool(TEST_DATABASE_URL)
@@ -323,41 +324,29 @@ def is_query(sql: str) -> bool:
 def test_counted_statements_cover_everything_the_sqlite_driver_runs(tmp_path):
     with sqlite_file_app(tmp_path) as (app, _path):
         traced: list[str] = []
-        counted: list[str] = []
         on_every_connection(app, lambda c: c.set_trace_callback(traced.append))
-
-        def record(_conn, _cursor, statement, *_args) -> None:
-            counted.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        fastread.listeners.append(counted.append)
-        try:
-            client = app.test_client()
-            attempt_id = start(client, "fx-exam")
-            form = {"version": "0", **payload(question_at(app, attempt_id, 1))}
-            pages = {
-                "catalogue": lambda: client.get("/"),
-                "question": lambda: client.get(f"/attempts/{attempt_id}/q/1"),
-                "answer": lambda: client.post(f"/attempts/{attempt_id}/q/1", data=form),
-                "finish": lambda: client.post(f"/attempts/{attempt_id}/finish"),
-                "results": lambda: client.get(f"/attempts/{attempt_id}/results"),
-            }
-            seen: dict[str, tuple[int, int]] = {}
-            for name, call in pages.items():
-                traced.clear()
-                counted.clear()
+        client = app.test_client()
+        attempt_id = start(client, "fx-exam")
+        form = {"version": "0", **payload(question_at(app, attempt_id, 1))}
+        pages = {
+            "catalogue": lambda: client.get("/"),
+            "question": lambda: client.get(f"/attempts/{attempt_id}/q/1"),
+            "answer": lambda: client.post(f"/attempts/{attempt_id}/q/1", data=form),
+            "finish": lambda: client.post(f"/attempts/{attempt_id}/finish"),
+            "results": lambda: client.get(f"/attempts/{attempt_id}/results"),
+        }
+        seen: dict[str, tuple[int, int]] = {}
+        for name, call in pages.items():
+            traced.clear()
+            # The budget test's own counter: SQLAlchemy's events + fastread's.
+            with counting(app) as counted:
                 reply = call()
-                assert reply.status_code in (200, 302), (name, reply.status_code)
-                by_driver = [s for s in traced if is_query(s)]
-                by_count = [s for s in counted if is_query(s)]
-                seen[name] = (len(by_count), len(by_driver))
-                assert by_driver, f"{name}: the trace callback saw nothing"
-                assert len(by_driver) <= len(by_count), (name, by_driver, by_count)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-            fastread.listeners.remove(counted.append)
+            assert reply.status_code in (200, 302), (name, reply.status_code)
+            by_driver = [s for s in traced if is_query(s)]
+            by_count = [s for s in counted if is_query(s)]
+            seen[name] = (len(by_count), len(by_driver))
+            assert by_driver, f"{name}: the trace callback saw nothing"
+            assert len(by_driver) <= len(by_count), (name, by_driver, by_count)
         assert seen["answer"][1] >= 3, seen  # the read, then the write under the lock
 
 
