@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from anki.collection import Collection
@@ -21,6 +22,8 @@ from sqlalchemy.pool import StaticPool
 from quizapp import create_app
 from quizapp.content import load_bank, read_bank
 from quizapp.extensions import db
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_CONTENT = Path(__file__).resolve().parent / "fixtures" / "content"
@@ -112,3 +115,12 @@ def count_rows(app: Flask, model: type) -> int:
     """How many rows a table holds."""
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def detached_row(app: Flask, model: type[T], key: object) -> T:
+    """One row by primary key, detached from its session with its columns loaded."""
+    with app.app_context():
+        row = db.session.get(model, key)
+        assert row is not None, f"no {model.__name__} {key!r}"
+        db.session.expunge(row)
+        return row

@@ -30,7 +30,7 @@ from quizapp.models import (
     Quiz,
     Response,
 )
-from tests.conftest import FIXTURE_CONTENT, count_rows
+from tests.conftest import FIXTURE_CONTENT, count_rows, detached_row
 
 ESSAY = "essays/cooperation-peacekeeping-missions.yaml"
 QUESTIONS = "questions/cooperation-peacekeeping-missions.yaml"
@@ -135,11 +135,7 @@ def load(runner: FlaskCliRunner, bank: Path) -> Any:
 
 def question(app: Flask, question_id: str) -> Question:
     """A question row, detached with its plain columns loaded."""
-    with app.app_context():
-        row = db.session.get(Question, question_id)
-        assert row is not None
-        db.session.expunge(row)
-        return row
+    return detached_row(app, Question, question_id)
 
 
 # --- broken banks ------------------------------------------------------------------

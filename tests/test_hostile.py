@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from quizapp.content.schema import TYPES
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
@@ -375,14 +376,8 @@ def form_pairs(
 
 
 FIELD_ACTIONS = ["keep", "keep", "drop", "replace", "replace", "repeat"]
-FIXTURE_TYPES = [
-    "single_choice",
-    "multiple_response",
-    "true_false",
-    "cloze",
-    "short_answer",
-    "matching",
-]
+# The fixture bank holds one question of every type the schema knows.
+FIXTURE_TYPES = list(TYPES)
 
 
 def build(client: FlaskClient, qtype: str, mode: str = "practice") -> str:

@@ -12,7 +12,13 @@ from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, Question, Response
-from tests.conftest import BANK_CONTENT, count_rows, load_content, make_app
+from tests.conftest import (
+    BANK_CONTENT,
+    count_rows,
+    detached_row,
+    load_content,
+    make_app,
+)
 
 
 def start(client: FlaskClient, slug: str = "fx-practice") -> str:
@@ -25,11 +31,8 @@ def start(client: FlaskClient, slug: str = "fx-practice") -> str:
 
 
 def attempt_row(app: Flask, attempt_id: str) -> Attempt:
-    with app.app_context():
-        attempt = db.session.get(Attempt, attempt_id)
-        assert attempt is not None
-        db.session.expunge(attempt)
-        return attempt
+    """An attempt row, detached with its plain columns loaded."""
+    return detached_row(app, Attempt, attempt_id)
 
 
 def question_at(app: Flask, attempt_id: str, number: int) -> Question:

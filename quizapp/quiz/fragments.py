@@ -44,13 +44,7 @@ class VersionedCache:
                 if found is not _MISSING:
                     return found
         value = make()
-        with self._lock:
-            if version != self.version:
-                self._entries = {}
-                self.version = version
-            elif len(self._entries) >= self.max_entries:
-                self._entries.clear()  # rare: a bank far larger than the bound
-            self._entries[key] = value
+        self._store(version, {key: value})
         return value
 
     def get_many(
@@ -68,15 +62,18 @@ class VersionedCache:
         missing = [k for k in keys if k not in found]
         if missing:
             made = make(missing)
-            with self._lock:
-                if version != self.version:
-                    self._entries = {}
-                    self.version = version
-                elif len(self._entries) + len(made) > self.max_entries:
-                    self._entries.clear()
-                self._entries.update(made)
+            self._store(version, made)
             found.update(made)
         return found
+
+    def _store(self, version: str, made: dict[Hashable, Any]) -> None:
+        with self._lock:
+            if version != self.version:
+                self._entries = {}
+                self.version = version
+            elif len(self._entries) + len(made) > self.max_entries:
+                self._entries.clear()  # rare: a bank far larger than the bound
+            self._entries.update(made)
 
     def clear(self) -> None:
         """Forget everything (tests; a process that swaps databases)."""

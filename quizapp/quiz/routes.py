@@ -79,6 +79,11 @@ def _own_attempt(attempt_id: str) -> Attempt:
     return attempt
 
 
+ANSWERS_CLOSED = (
+    "This attempt is finished, so answers are closed. Your results are saved."
+)
+
+
 def _refuse(message: str, code: int, attempt: Attempt | None = None) -> tuple[str, int]:
     return render_template(
         "errors.html", code=code, name="Not saved", message=message, attempt=attempt
@@ -106,13 +111,16 @@ def catalogue() -> str:
         best = record.best.get(card.id)
         values[f"best{index}"] = "not taken yet" if best is None else f"{best:.0%}"
         values[f"action{index}"] = "Resume" if card.id in record.resume else "Start"
-    baked = {
-        "cards": cards,
-        "essays": listed.essays,
-        "pages": pages,
-        "best": [stencils.hole(f"best{i}") for i in range(len(cards))],
-        "actions": [stencils.hole(f"action{i}") for i in range(len(cards))],
-    }
+
+    def baked() -> dict[str, Any]:
+        return {
+            "cards": cards,
+            "essays": listed.essays,
+            "pages": pages,
+            "best": [stencils.hole(f"best{i}") for i in range(len(cards))],
+            "actions": [stencils.hole(f"action{i}") for i in range(len(cards))],
+        }
+
     flags = {"page": page}
     return stencils.render(
         "quiz/catalogue.html", flags, values, record.content_version, baked
@@ -203,11 +211,7 @@ def question(attempt_id: str, number: int) -> Page:
     if request.method != "POST":
         return _question_page(found, number, slot, view, stored)
     if attempt.finished:
-        return _refuse(
-            "This attempt is finished, so answers are closed. Your results are saved.",
-            409,
-            attempt,
-        )
+        return _refuse(ANSWERS_CLOSED, 409, attempt)
     form = answer_form(view, slot["order"], formdata=request.form)
     valid = form.validate()
     answer = answer_from(form, view) if valid else None
@@ -227,14 +231,9 @@ def question(attempt_id: str, number: int) -> Page:
             abort(404)
         try:
             ops.save_answer(*locked, view, number - 1, answer, seen)
-        except ops.AttemptClosed:
+        except ops.AttemptClosed:  # finished between the read and the lock
             db.session.rollback()
-            return _refuse(
-                "This attempt is finished, so answers are closed. Your results are "
-                "saved.",
-                409,
-                attempt,
-            )
+            return _refuse(ANSWERS_CLOSED, 409, attempt)
         except ops.StaleAnswer:
             db.session.rollback()
             return _refuse(
@@ -362,8 +361,8 @@ def results(attempt_id: str) -> Page:
     if found is None:
         abort(404)
     attempt, version = found.attempt, found.content_version
-    if attempt.finished_at is None:
-        return redirect(url_for(".finish", attempt_id=attempt.id))
+    if not attempt.finished:
+        return redirect(attempt_url(".finish", attempt.id))
     views = fragments.questions(version, attempt.question_ids)
     items = []
     for number, slot in enumerate(attempt.layout, start=1):
@@ -384,11 +383,11 @@ def results(attempt_id: str) -> Page:
         "answered": len(found.responses),
         "duration": _duration(attempt.finished_at - attempt.started_at),
         "mode_label": "Practice" if attempt.mode == "practice" else "Exam",
-        "retry_url": url_for(".retry", attempt_id=attempt.id) if missed else None,
+        "retry_url": attempt_url(".retry", attempt.id) if missed else None,
         "retry_label": f"Retry the {len(missed)} question"
         + ("" if len(missed) == 1 else "s")
         + " I missed",
-        "missed_deck_url": url_for(".deck_missed", attempt_id=attempt.id),
+        "missed_deck_url": attempt_url(".deck_missed", attempt.id),
         "csrf": csrf_token() if missed else None,
         "reviews": Markup("").join(items),
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from flask import render_template, request
@@ -72,13 +72,13 @@ def render(
     flags: Mapping[str, Hashable],
     values: Mapping[str, Any],
     version: str = "",
-    baked: Mapping[str, Any] | None = None,
+    baked: Callable[[], Mapping[str, Any]] | None = None,
 ) -> str:
     """Render `template` with `flags` and `values`, from a cached stencil.
 
-    `baked` is more context for the first rendering only: what `version` and
-    `flags` determine (a page of quiz cards, say), and hole markers for values
-    that a loop prints (stencils.hole).
+    `baked` makes more context for the first rendering only (it is not called when
+    the stencil is cached): what `version` and `flags` determine (a page of quiz
+    cards, say), and hole markers for values that a loop prints (stencils.hole).
     """
     # A call site passes its values and flags in one order: no sorting needed.
     present = tuple(k for k, v in values.items() if v is not None and v is not False)
@@ -86,7 +86,7 @@ def render(
     stencil = _STENCILS.get(key)
     if stencil is None:
         context = {
-            **(baked or {}),
+            **(baked() if baked else {}),
             **{k: (hole(k) if k in present else v) for k, v in values.items()},
             **flags,
         }
