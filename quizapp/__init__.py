@@ -23,14 +23,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import cli, database, errors, health, quiz, ratelimits, security, sessions
+    from . import cli, database, errors, health, quiz, ratelimits, security
 
-    security.init_app(app)
-    sessions.init_app(app)
     database.init_app(app)
     errors.init_app(app)
     health.init_app(app)
+    ratelimits.init_app(app)
     quiz.init_app(app)
-    ratelimits.init_app(app)  # after the views it limits
+    security.init_app(app)  # CSRF on every POST: after the views are registered
     cli.init_app(app)
     return app

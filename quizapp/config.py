@@ -29,14 +29,19 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 365,
+        # The cookie is re-sent when the session changes (and once a day, by the
+        # learner's day stamp: quiz/learners.py), not with every response.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SECURE": False,
         "PRODUCTION": False,
         "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
         "RATE_LIMIT_START": "60 per minute",
         "RATE_LIMIT_DECKS": "20 per minute",
+        "RATE_LIMIT_ANSWER": "600 per minute",
+        "RATE_LIMIT_WRITE": "120 per minute",
         "RATE_LIMIT_KEY_PREFIX": "quizapp:",
         "CATALOGUE_PAGE_SIZE": 24,
+        "CONTENT_CACHE_BYTES": 64 * 1024 * 1024,
     }
 
 

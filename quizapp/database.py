@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask
 from sqlalchemy import Connection, event
 
 from .config import PROJECT_ROOT
 from .extensions import db, migrate
+
+# The execution option write_lock() sets on the session's connection: on SQLite the
+# transaction it begins then starts with BEGIN IMMEDIATE.
+WRITE_OPTION = "quizapp_write_lock"
 
 
 def init_app(app: Flask) -> None:
@@ -27,27 +31,26 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "begin", _sqlite_begin)
 
 
-def read_first() -> None:
-    """This request reads before it decides whether to write (see start_writing)."""
-    g.quizapp_reading = True
+def write_lock() -> None:
+    """Start this session's write transaction holding the database's write lock.
 
-
-def start_writing() -> None:
-    """End the request's reads and take the write lock with the next statement.
-
-    On SQLite that next statement begins with BEGIN IMMEDIATE; on PostgreSQL the
-    views lock the rows they change (SELECT ... FOR UPDATE). Whatever was read
-    before must be read again under the lock.
+    Whatever the session read before is forgotten (its transaction is rolled back):
+    read it again after this call. On SQLite the transaction begins with BEGIN
+    IMMEDIATE, so two writers queue on the busy timeout instead of one failing when
+    it upgrades a stale read; on PostgreSQL the caller locks the rows it changes
+    (SELECT ... FOR UPDATE). Every view or command that writes calls this first.
     """
-    db.session.rollback()
-    g.quizapp_reading = False
+    session = db.session()
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers proceed during a write; the busy timeout makes a second
     # gunicorn worker wait for the lock instead of failing with "database is locked".
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling
-    # would defer it and break the IMMEDIATE below).
+    # would defer it and break the IMMEDIATE of write_lock).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -58,15 +61,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    # Outside requests (the CLI's content load) a transaction makes the work
-    # atomic. Reads in a request run as single autocommit statements, as pysqlite
-    # runs SELECTs by default. A request that writes takes the write lock up front:
-    # two workers then queue on the busy timeout instead of one failing when it
-    # upgrades a stale snapshot.
-    if not has_request_context():
-        connection.exec_driver_sql("BEGIN")
-    elif request.method not in ("GET", "HEAD") and not g.get("quizapp_reading"):
+    # A transaction makes a session's work atomic; write_lock() asks for the write
+    # lock up front, every other transaction (reads, the CLI) begins deferred.
+    if connection.get_execution_options().get(WRITE_OPTION):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def _is_memory(dbapi_connection: Any) -> bool:

@@ -26,21 +26,21 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
     code = error.code or 500
-    # Our own abort() messages are for learners; stock texts and the limiter's
-    # "2 per 1 minute" are for developers, so those get the friendly message.
-    custom = _custom(error) and code != 429
-    message = error.description if code not in MESSAGES or custom else None
-    return (
-        render_template(
-            "errors.html",
-            code=code,
-            name=error.name,
-            message=message or MESSAGES.get(code, error.description),
-        ),
-        code,
+    # Our own abort() messages are for learners; stock texts are for developers,
+    # so those get the friendly message.
+    message = error.description if code not in MESSAGES or _custom(error) else None
+    page = render_template(
+        "errors.html",
+        code=code,
+        name=error.name,
+        message=message or MESSAGES.get(code, error.description),
     )
+    # Keep what tells a client when to come back (429's Retry-After, rate limits).
+    headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
+    headers.update(getattr(error, "limit_headers", {}))
+    return page, code, headers
 
 
 def _custom(error: HTTPException) -> bool:
@@ -65,6 +65,10 @@ def _unexpected_error(error: Exception) -> tuple[str, int]:
     from flask import current_app
 
     from .extensions import db
+    from .quiz.stencils import StencilMismatch
+
+    if isinstance(error, StencilMismatch):
+        raise error  # a developer's template edit, under TESTING/DEBUG: show it
 
     current_app.logger.exception("Unhandled error", exc_info=error)
     db.session.rollback()

@@ -2,11 +2,9 @@
 
 from datetime import datetime
 
-from flask import current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 
@@ -33,11 +31,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
-def client_key() -> str:
-    """Who a rate limit counts against: the client's address, in this app's keys."""
-    return current_app.config.get("RATE_LIMIT_KEY_PREFIX", "") + get_remote_address()
-
-
-# Limits live in configuration; storage is Redis when REDIS_URL is set, so every
-# worker and host shares one count.
-limiter = Limiter(key_func=client_key)
+# CSRF on every POST of the app, checked before the view runs (security.init_app).
+csrf = CSRFProtect()

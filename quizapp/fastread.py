@@ -7,8 +7,9 @@ query SQLite answers in 4; the speed goals leave about 150 for the whole request
 (benchmarks/README.md). So these statements are still written as SQLAlchemy Core
 expressions (one text for SQLite and PostgreSQL, named parameters), compiled once per
 dialect, and executed on a connection checked out of the engine's own pool (pre-ping,
-recycling and reset-on-return included). Column values come back converted by type
-(JSON and timestamps arrive as text from SQLite).
+recycling and reset-on-return included). Rows come back as dicts keyed by the
+statement's column labels, values converted by type (JSON and timestamps arrive as
+text from SQLite).
 
 Every statement is reported to `listeners`, so statement counts (tests, profiling)
 see these as well as SQLAlchemy's own.
@@ -19,15 +20,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, Select
 
+from .models import as_utc
+
 #: Called with each statement's SQL text before it runs.
 listeners: list[Callable[[str], None]] = []
 
-Row = tuple[Any, ...]
+Row = dict[str, Any]
 
 
 def _json(value: Any) -> Any:
@@ -37,17 +40,24 @@ def _json(value: Any) -> Any:
 def _datetime(value: Any) -> Any:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # every stored time is UTC
-    return value
+    return as_utc(value) if isinstance(value, datetime) else value
 
 
 class FastStatement:
     """A Core SELECT with named bind parameters, compiled once per dialect."""
 
     def __init__(self, statement: Select[Any]) -> None:
-        """Keep the statement; compile on first use with each dialect."""
+        """Keep the statement; compile on first use with each dialect.
+
+        Every selected column needs a distinct name (label scalar subqueries and
+        functions): rows are read by those names, never by position.
+        """
         self.statement = statement
+        self.names = tuple(statement.selected_columns.keys())
+        if len(set(self.names)) != len(self.names) or any(
+            not n or n.startswith("_") for n in self.names
+        ):
+            raise ValueError(f"label every column of a fast statement: {self.names}")
         converters: list[Callable[[Any], Any] | None] = []
         for column in statement.selected_columns:
             if isinstance(column.type, JSON):
@@ -83,15 +93,14 @@ class FastStatement:
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        if not self._converted:
-            return [tuple(row) for row in fetched]
+        names, converted = self.names, self._converted
         result = []
         for row in fetched:
             values_ = list(row)
-            for index, convert in self._converted:
+            for index, convert in converted:
                 if values_[index] is not None:
                     values_[index] = convert(values_[index])
-            result.append(tuple(values_))
+            result.append(dict(zip(names, values_, strict=True)))
         return result
 
     def first(self, reader: Reader, **params: Any) -> Row | None:

@@ -17,6 +17,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time, timezone-aware: SQLite hands back naive datetimes, all UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def new_token() -> str:
     """A random, unguessable public id (attempts, learners)."""
     return secrets.token_urlsafe(16)

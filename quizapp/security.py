@@ -1,14 +1,13 @@
-"""Safe defaults: security headers on every response, and production start-up checks."""
+"""Safe defaults: security and caching headers, CSRF, and production start-up checks."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, session
-from itsdangerous import URLSafeTimedSerializer
+from flask import Flask, Response, request
+
+from .extensions import csrf
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -25,10 +24,36 @@ class UnsafeConfiguration(RuntimeError):
 
 
 def init_app(app: Flask) -> None:
-    """Check production settings now; add security headers to every response."""
+    """Check production settings now; CSRF on every POST; headers on every response.
+
+    Call after the views are registered: Flask-WTF's CSRFProtect checks every
+    POST before its view runs, so a new form view is protected without asking.
+    """
     if app.config.get("PRODUCTION"):
         check_production(app)
+    csrf.init_app(app)
+    app.after_request(cache_control)
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+
+
+# Caching by endpoint (never by path: `//attempts/...` or `%2F` would defeat a
+# prefix). Public: the same bytes for everyone. Private: the learner's own figures
+# or a CSRF token, fine in their browser's cache only. Everything else, including
+# unmatched URLs and redirects, is never stored.
+PUBLIC_ENDPOINTS = frozenset({"static", "healthz", "quiz.deck_bank", "quiz.deck"})
+PRIVATE_ENDPOINTS = frozenset({"quiz.catalogue", "quiz.builder", "quiz.essay"})
+
+
+def cache_control(response: Response) -> Response:
+    """Cache-Control by endpoint: public ones as they are, else private or no-store."""
+    endpoint = request.endpoint
+    if endpoint in PUBLIC_ENDPOINTS:
+        return response
+    if endpoint in PRIVATE_ENDPOINTS:
+        response.headers["Cache-Control"] = "private"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def check_production(app: Flask) -> None:
@@ -51,8 +76,6 @@ EVERY_RESPONSE = [
     ("X-Frame-Options", "DENY"),
 ]
 HTML_RESPONSE = [*EVERY_RESPONSE, ("Content-Security-Policy", CSP)]
-# Answers and reviews are personal: never keep them in a shared cache.
-PERSONAL_PREFIX = "/attempts/"
 
 
 class SecurityHeaders:
@@ -66,7 +89,6 @@ class SecurityHeaders:
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         """Call the app with a start_response that adds the headers."""
-        personal = environ.get("PATH_INFO", "").startswith(PERSONAL_PREFIX)
 
         def start(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -75,46 +97,9 @@ class SecurityHeaders:
                 k.lower() == "content-type" and v.startswith("text/html")
                 for k, v in headers
             )
-            if personal:
-                headers = [h for h in headers if h[0].lower() != "cache-control"]
-                headers.append(("Cache-Control", "no-store"))
             headers.extend(HTML_RESPONSE if html else EVERY_RESPONSE)
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, start)
-
-
-# Flask-WTF's generate_csrf builds a serializer and derives its key on every call;
-# here both happen once per secret key. The tokens are the same bytes Flask-WTF
-# makes (same salt, same derived key), and Flask-WTF's CSRFProtect and forms
-# validate them.
-CSRF_SALT = "wtf-csrf-token"  # flask_wtf.csrf's salt
-CSRF_FIELD = "csrf_token"  # WTF_CSRF_FIELD_NAME's default; g and session keys
-_CSRF_SERIALIZERS: dict[object, URLSafeTimedSerializer] = {}
-
-
-def csrf_token() -> str:
-    """This request's signed CSRF token, as flask_wtf.csrf.generate_csrf gives it."""
-    token = g.get(CSRF_FIELD)
-    if token:
-        return str(token)
-    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    serializer = _CSRF_SERIALIZERS.get(secret)
-    if serializer is None:
-        derived = URLSafeTimedSerializer(secret, salt=CSRF_SALT).make_signer()
-        serializer = URLSafeTimedSerializer(
-            derived.derive_key(),
-            salt=CSRF_SALT,
-            # hashlib's sha1 (itsdangerous' default) lets hmac use OpenSSL.
-            signer_kwargs={"key_derivation": "none", "digest_method": hashlib.sha1},
-        )
-        _CSRF_SERIALIZERS[secret] = serializer
-    raw = session.get(CSRF_FIELD)
-    if not isinstance(raw, str):
-        raw = hashlib.sha1(os.urandom(64), usedforsecurity=False).hexdigest()
-        session[CSRF_FIELD] = raw
-    token = serializer.dumps(raw)
-    setattr(g, CSRF_FIELD, token)
-    return str(token)

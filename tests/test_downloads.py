@@ -11,7 +11,6 @@ from anki.collection import Collection
 
 import quizapp.anki as anki_module
 from quizapp.anki import DeckBuild
-from quizapp.quiz import routes
 from tests.conftest import FIXTURE_CONTENT, load_content, make_app
 from tests.test_anki import import_deck
 from tests.test_quiz import answer, attempt_row, start
@@ -79,7 +78,6 @@ def test_a_burst_of_downloads_builds_the_deck_once(loaded_app, client, monkeypat
         return real(questions)
 
     monkeypatch.setattr(anki_module, "build_deck", counting)
-    monkeypatch.setattr(routes, "_DECKS", type(routes._DECKS)())
     bodies = {client.get("/decks/quizzes/fx-practice.apkg").data for _ in range(5)}
     assert calls == [6]
     assert len(bodies) == 1
@@ -132,7 +130,6 @@ def test_a_content_change_builds_the_deck_afresh(app, monkeypatch, tmp_path):
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content)
     load_content(app, content)
-    monkeypatch.setattr(routes, "_DECKS", type(routes._DECKS)())
     client = app.test_client()
     first = client.get("/decks/bank.apkg").data
     assert client.get("/decks/bank.apkg").data == first  # served from the cache

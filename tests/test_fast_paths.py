@@ -23,17 +23,16 @@ from typing import Any
 
 import pytest
 import yaml
-from flask import Flask, g
+from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from itsdangerous import TimestampSigner
 from markupsafe import Markup, escape
 from sqlalchemy import event
 
-from quizapp import security, sessions
+from quizapp import security
 from quizapp.extensions import db
-from quizapp.quiz import stencils
+from quizapp.quiz import learners, pages, stencils
 from tests.conftest import (
     FIXTURE_CONTENT,
     TEST_DATABASE_URL,
@@ -278,7 +277,7 @@ def test_stencil_render_escapes_forged_holes_on_a_real_template(loaded_app):
     }
     with loaded_app.test_request_context("/attempts/x/results"):
         for _ in range(2):  # built from the template, then from the cached stencil
-            page = stencils.render("quiz/results.html", {}, values)
+            page = stencils.render(pages.ResultsPage(**values))
             assert "<script>" not in page
             assert FORGED_ESCAPED in page
             assert page.count("THE-TOKEN") == 1  # only the real csrf hole
@@ -417,7 +416,8 @@ def test_session_cookie_is_sent_only_when_new_changed_or_old(loaded_app, monkeyp
     assert "Set-Cookie" not in reply.headers
     assert 'name="csrf_token" type="hidden" value="' in text_of(reply)
 
-    monkeypatch.setattr(sessions, "REFRESH_AFTER", timedelta(0))
+    tomorrow = learners.time.time() + timedelta(days=1).total_seconds()
+    monkeypatch.setattr(learners.time, "time", lambda: tomorrow)
     refreshed = client.get("/")
     assert "session=" in refreshed.headers.get("Set-Cookie", "")
     assert session_data(loaded_app, session_cookie(client))["learner"] == learner
@@ -439,18 +439,20 @@ def test_session_cookie_is_sent_only_when_new_changed_or_old(loaded_app, monkeyp
 # ---------------------------------------------------------------------------------
 
 
-def test_csrf_token_is_flask_wtfs_token(loaded_app, monkeypatch):
+def test_csrf_token_is_flask_wtfs_token_and_a_new_post_view_is_protected(loaded_app):
     with loaded_app.test_request_context("/"):
-        token = security.csrf_token()
+        token = generate_csrf()
         validate_csrf(token)  # raises ValidationError when not accepted
-        assert generate_csrf() == token
-    # Byte for byte, not just through `g`: the same token at the same second.
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 1_800_000_000)
-    with loaded_app.test_request_context("/"):
-        ours = security.csrf_token()
-        delattr(g, security.CSRF_FIELD)
-        assert generate_csrf() == ours
-        validate_csrf(ours)
+    # CSRFProtect guards every POST of the app, a view added later too.
+    protected = make_app(WTF_CSRF_ENABLED=True)
+    protected.add_url_rule("/new-form", "new_form", lambda: "stored", methods=["POST"])
+    try:
+        client = protected.test_client()
+        refused = client.post("/new-form", data={"x": "1"})
+        assert refused.status_code == 400
+        assert "stored" not in text_of(refused)
+    finally:
+        close_app(protected)
 
 
 def test_start_with_the_catalogue_token_works_and_a_tampered_one_is_refused():

@@ -22,8 +22,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, Question, Response
-from quizapp.quiz.attempts import as_utc
+from quizapp.models import Attempt, Question, Response, as_utc
 from tests.conftest import close_app, count_rows, load_content, make_app
 from tests.test_hostile import (
     FIXTURE_TYPES,

@@ -1,9 +1,10 @@
 """Stage 2a: taking quizzes in the browser."""
 
-from typing import Any
-
-from flask import Flask, request, url_for
+from flask import Flask, abort, request
 from werkzeug.routing import BaseConverter
+
+from . import cache
+from .urls import site_links
 
 
 class TokenConverter(BaseConverter):
@@ -18,32 +19,24 @@ class SlugConverter(BaseConverter):
     regex = r"[a-z0-9][a-z0-9-]{0,99}"
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def forms_only() -> None:
+    """Refuse a POST that is not an HTML form (JSON, ...) before anything reads it."""
+    mimetype = request.mimetype
+    if request.method == "POST" and mimetype and mimetype not in FORM_TYPES:
+        abort(415, "Send answers from the quiz page's form.")
+
+
 def init_app(app: Flask) -> None:
-    """Register the URL converters and the quiz blueprint."""
+    """Register the content cache, URL converters and the quiz blueprint."""
+    cache.init_app(app)
     app.url_map.converters["token"] = TokenConverter
     app.url_map.converters["slug"] = SlugConverter
     from .routes import bp
 
+    # Before CSRFProtect's own check (security.init_app runs after this).
+    app.before_request(forms_only)
     app.register_blueprint(bp)
     app.context_processor(site_links)
-
-
-# The links every page's header carries, built once per mount point (script root)
-# rather than by url_for on every render.
-_LINKS: dict[str, dict[str, str]] = {}
-
-
-def site_links() -> dict[str, Any]:
-    """`links`: the site-wide URLs for templates (static files, main pages)."""
-    links = _LINKS.get(request.script_root)
-    if links is None:
-        links = {
-            "favicon": url_for("static", filename="favicon.svg"),
-            "style": url_for("static", filename="style.css"),
-            "script": url_for("static", filename="app.js"),
-            "catalogue": url_for("quiz.catalogue"),
-            "builder": url_for("quiz.builder"),
-            "deck_bank": url_for("quiz.deck_bank"),
-        }
-        _LINKS[request.script_root] = links
-    return {"links": links}

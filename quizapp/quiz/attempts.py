@@ -6,29 +6,52 @@ Functions here add and flush; the view that calls them owns the commit.
 from __future__ import annotations
 
 import random
-import secrets
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
+from ..database import write_lock
 from ..extensions import db
 from ..grading import Verdict, grade
-from ..models import Attempt, Learner, Question, Quiz, Response, utcnow
+from ..models import Attempt, Learner, Question, Quiz, Response, new_token, utcnow
 from ..questions import question_query, quiz_questions
+from .pages import missed_among
+from .urls import attempt_url
+
+if TYPE_CHECKING:
+    from .fragments import QuestionView
+    from .pages import Slot
 
 _rng = random.SystemRandom()
 
 
-class AttemptClosed(Exception):
+class AnswerRefused(Exception):
+    """An answer that is not stored: the page shows `message` with a 409."""
+
+    message = "This page is out of date. Reload it to see the latest state."
+
+    def __init__(self, attempt_id: str) -> None:
+        """Name the attempt, so the page can link back to it."""
+        super().__init__(attempt_id)
+        self.attempt_id = attempt_id
+
+
+class AttemptClosed(AnswerRefused):
     """The attempt is finished; no answer is accepted any more."""
 
+    message = "This attempt is finished, so answers are closed. Your results are saved."
 
-class StaleAnswer(Exception):
+
+class StaleAnswer(AnswerRefused):
     """The page was out of date: the answer changed since it was shown."""
+
+    message = (
+        "This question was answered in another tab or from an older page, and "
+        "that answer is kept. Reload the question to see it."
+    )
 
 
 def get_or_create_learner(learner_id: str | None) -> Learner:
@@ -37,7 +60,7 @@ def get_or_create_learner(learner_id: str | None) -> Learner:
     The lock serialises one learner's concurrent starts on PostgreSQL, so a burst
     of "start" clicks leaves one attempt in progress.
     """
-    learner_id = learner_id or secrets.token_urlsafe(16)
+    learner_id = learner_id or new_token()
     learner = db.session.get(Learner, learner_id, with_for_update=True)
     if learner is None:
         # Two first requests with one new id may race: insert-if-absent, then lock.
@@ -88,7 +111,7 @@ def start_attempt(
     if count is not None:
         drawn = drawn[:count]
     attempt = Attempt(
-        id=secrets.token_urlsafe(16),
+        id=new_token(),
         learner_id=learner.id,
         quiz=quiz,
         title=title,
@@ -163,11 +186,6 @@ def missed_question_ids(attempt: Attempt) -> list[str]:
     return missed_among(attempt.question_ids, scores)
 
 
-def missed_among(question_ids: list[str], scores: dict[str, float]) -> list[str]:
-    """The ids scored below full marks (or not answered), in the given order."""
-    return [qid for qid in question_ids if scores.get(qid, 0.0) < 1.0]
-
-
 def lock_slot(
     attempt_id: str, learner_id: str | None, question_id: str
 ) -> tuple[Attempt, Response | None] | None:
@@ -197,10 +215,40 @@ def lock_slot(
     return attempt, response
 
 
+def submit_answer(slot: Slot, answer: dict[str, Any], seen_version: int) -> bool:
+    """Store `answer` to the slot's question; False when the attempt is gone.
+
+    The slot was read without a lock. A replay of the stored answer (a double click,
+    a resubmission) is answered from that read alone; anything else takes the write
+    lock, reads the attempt and the response again under it, and is graded and
+    stored there. Raises AttemptClosed or StaleAnswer when it cannot be stored.
+    """
+    if slot.finished:
+        raise AttemptClosed(slot.attempt_id)
+    stored = slot.stored
+    if stored is not None and stored.answer == answer:
+        return True
+    write_lock()
+    locked = lock_slot(slot.attempt_id, slot.learner_id, slot.question.id)
+    if locked is None:
+        return False
+    save_answer(*locked, slot.question, slot.number - 1, answer, seen_version)
+    return True
+
+
+def next_after_answer(slot: Slot) -> str:
+    """Where an answer leads: its feedback (practice), else the next question."""
+    if slot.mode == "practice":
+        return attempt_url(".question", slot.attempt_id, slot.number)
+    if slot.number == slot.total:
+        return attempt_url(".finish", slot.attempt_id)
+    return attempt_url(".question", slot.attempt_id, slot.number + 1)
+
+
 def save_answer(
     attempt: Attempt,
     response: Response | None,
-    question: Any,
+    question: QuestionView,
     position: int,
     answer: dict[str, Any],
     seen_version: int,
@@ -212,11 +260,11 @@ def save_answer(
     page showed (0: none yet). Re-posting the stored answer is a no-op.
     """
     if attempt.finished:
-        raise AttemptClosed
+        raise AttemptClosed(attempt.id)
     verdict = grade(question.type, question.data, answer)
     if response is None:
         if seen_version != 0:
-            raise StaleAnswer
+            raise StaleAnswer(attempt.id)
         response = Response(
             attempt_id=attempt.id,
             question_id=question.id,
@@ -231,7 +279,7 @@ def save_answer(
     elif attempt.mode == "practice" or seen_version != response.version:
         # Practice answers are final once feedback was shown; in an exam a page
         # older than the stored answer must not silently overwrite it.
-        raise StaleAnswer
+        raise StaleAnswer(attempt.id)
     else:
         response.answer = answer
         response.score = verdict.score
@@ -269,8 +317,3 @@ def load_attempt(
     if lock:
         query = query.with_for_update(of=Attempt)
     return db.session.scalar(query)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

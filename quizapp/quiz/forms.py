@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,7 +27,10 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..content.schema import TYPES
-from ..security import csrf_token
+from .cache import content_cache
+
+if TYPE_CHECKING:
+    from .fragments import QuestionView
 
 MAX_ANSWER_LENGTH = 200
 
@@ -66,39 +69,23 @@ class AnswerForm(FlaskForm):
 
 
 def answer_form(
-    question: Any,
+    question: QuestionView,
     order: list[str],
     formdata: Any = None,
     stored: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
 ) -> AnswerForm:
     """The answer form for one question, options in the attempt's stored order."""
-    if not meta or meta.get("csrf", True):
-        # The form's CSRF field asks Flask-WTF for this request's token; making
-        # it here first (cheaper, same token) lets Flask-WTF find it in `g`.
-        csrf_token()
-    form_class = _form_class(question, order)
+    # Building a form class costs more than using one; a class depends only on the
+    # question's content and the option order, so the app's cache keeps it.
+    key = ("form", question.id, question.content_hash, tuple(order))
+    form_class = content_cache().get(
+        None, key, lambda: _build_form_class(question, order)
+    )
     return form_class(formdata=formdata, data=_initial(question, stored), meta=meta)
 
 
-# Building a form class costs more than using one; a class depends only on the
-# question's content and the option order, so it is kept (bounded) per both.
-_CLASSES: dict[tuple[str, str, tuple[str, ...]], type[AnswerForm]] = {}
-_CLASSES_MAX = 20_000
-
-
-def _form_class(question: Any, order: list[str]) -> type[AnswerForm]:
-    key = (question.id, question.content_hash, tuple(order))
-    form_class = _CLASSES.get(key)
-    if form_class is None:
-        form_class = _build_form_class(question, order)
-        if len(_CLASSES) >= _CLASSES_MAX:
-            _CLASSES.clear()
-        _CLASSES[key] = form_class
-    return form_class
-
-
-def _build_form_class(question: Any, order: list[str]) -> type[AnswerForm]:
+def _build_form_class(question: QuestionView, order: list[str]) -> type[AnswerForm]:
     class Form(AnswerForm):
         pass
 
@@ -158,7 +145,7 @@ def _build_form_class(question: Any, order: list[str]) -> type[AnswerForm]:
     return Form
 
 
-def _initial(question: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
+def _initial(question: QuestionView, stored: dict[str, Any] | None) -> dict[str, Any]:
     if not stored:
         return {}
     if question.type in ("single_choice", "true_false"):
@@ -172,7 +159,7 @@ def _initial(question: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
     return {f"match_{k}": v for k, v in stored.get("pairs", {}).items()}
 
 
-def answer_from(form: AnswerForm, question: Any) -> dict[str, Any] | None:
+def answer_from(form: AnswerForm, question: QuestionView) -> dict[str, Any] | None:
     """The stored shape of a validated answer; None when the answer says nothing."""
     qtype = question.type
     if qtype in ("single_choice", "true_false"):

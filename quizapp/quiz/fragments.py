@@ -2,17 +2,14 @@
 
 Questions, quiz cards and rendered HTML (a question's answer fields, a review of an
 answer) are pure functions of the loaded content, a stored option order and an
-answer. Each worker keeps them in a bounded cache keyed by the content version the
-page's own statement returned (lookups.py), so a `content load` anywhere is seen by
-every worker on its next request. The database stays the only record: a cache miss,
-a restart or another worker renders the same bytes.
+answer, kept in the app's content cache (cache.py) under the content version the
+page's own statement returned (pages.py).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,67 +19,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Essay, Passage, Question, QuestionSource, Quiz
-from .forms import answer_fields, answer_form
+from .cache import content_cache
+from .forms import AnswerForm, answer_fields, answer_form
 from .review import Source, build_feedback, cloze_segments
-
-
-class VersionedCache:
-    """A bounded map for one content version at a time; a new version empties it."""
-
-    def __init__(self, max_entries: int) -> None:
-        """An empty cache holding at most `max_entries`."""
-        self.max_entries = max_entries
-        self.version: str | None = None
-        self._entries: dict[Hashable, Any] = {}
-        self._lock = threading.Lock()  # threaded servers share one cache
-
-    def get(self, version: str, key: Hashable, make: Callable[[], Any]) -> Any:
-        """The value for `key` under `version`, made (outside the lock) on a miss."""
-        with self._lock:
-            if version == self.version:
-                found = self._entries.get(key, _MISSING)
-                if found is not _MISSING:
-                    return found
-        value = make()
-        self._store(version, {key: value})
-        return value
-
-    def get_many(
-        self,
-        version: str,
-        keys: Iterable[Hashable],
-        make: Callable[[list[Hashable]], dict[Hashable, Any]],
-    ) -> dict[Hashable, Any]:
-        """Values for all `keys`, the missing ones made by one call of `make`."""
-        keys = list(keys)
-        with self._lock:
-            current = version == self.version
-            entries = self._entries if current else {}
-            found = {k: entries[k] for k in keys if k in entries}
-        missing = [k for k in keys if k not in found]
-        if missing:
-            made = make(missing)
-            self._store(version, made)
-            found.update(made)
-        return found
-
-    def _store(self, version: str, made: dict[Hashable, Any]) -> None:
-        with self._lock:
-            if version != self.version:
-                self._entries = {}
-                self.version = version
-            elif len(self._entries) + len(made) > self.max_entries:
-                self._entries.clear()  # rare: a bank far larger than the bound
-            self._entries.update(made)
-
-    def clear(self) -> None:
-        """Forget everything (tests; a process that swaps databases)."""
-        with self._lock:
-            self._entries = {}
-            self.version = None
-
-
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -96,18 +35,17 @@ class QuestionView:
     explanation: str
     note: str | None
     content_hash: str
+    essay_title: str
+    essay_slug: str
     sources: tuple[Source, ...]
-
-
-QUESTIONS = VersionedCache(50_000)
-# Rendered fragments are 1-5 KB: a few thousand keep a bank's common answers.
-HTML = VersionedCache(5_000)
-CARDS = VersionedCache(8)
 
 
 def questions(version: str, ids: Iterable[str]) -> dict[str, QuestionView]:
     """The questions with these ids (retired ones too: old attempts keep them)."""
-    return QUESTIONS.get_many(version, ids, _load_questions)
+    found = content_cache().get_many(
+        version, [("question", qid) for qid in ids], _load_questions
+    )
+    return {key[1]: view for key, view in found.items()}  # type: ignore[index]
 
 
 def question(version: str, question_id: str) -> QuestionView | None:
@@ -115,10 +53,13 @@ def question(version: str, question_id: str) -> QuestionView | None:
     return questions(version, [question_id]).get(question_id)
 
 
-def _load_questions(ids: list[Hashable]) -> dict[Hashable, Any]:
-    # One statement for the questions and every source with its passage and essay.
+def _load_questions(keys: list[Hashable]) -> dict[Hashable, QuestionView]:
+    # One statement for the questions, their essays and every source with its
+    # passage and essay.
+    ids = [key[1] for key in keys]  # type: ignore[index]
     q, s = Question.__table__, QuestionSource.__table__
     p, e = Passage.__table__, Essay.__table__
+    home = e.alias("home")
     rows = db.session.execute(
         select(
             q.c.id,
@@ -128,13 +69,16 @@ def _load_questions(ids: list[Hashable]) -> dict[Hashable, Any]:
             q.c.explanation,
             q.c.note,
             q.c.content_hash,
+            home.c.title.label("home_title"),
+            home.c.slug.label("home_slug"),
             s.c.quote,
             e.c.title,
             e.c.slug,
             p.c.anchor,
         )
         .select_from(
-            q.outerjoin(s, s.c.question_id == q.c.id)
+            q.join(home, home.c.id == q.c.essay_id)
+            .outerjoin(s, s.c.question_id == q.c.id)
             .outerjoin(p, p.c.id == s.c.passage_id)
             .outerjoin(e, e.c.id == p.c.essay_id)
         )
@@ -144,23 +88,39 @@ def _load_questions(ids: list[Hashable]) -> dict[Hashable, Any]:
     fields: dict[str, tuple[Any, ...]] = {}
     sources: dict[str, list[Source]] = {}
     for row in rows:
-        fields.setdefault(row[0], tuple(row[:7]))
-        found = sources.setdefault(row[0], [])
+        fields.setdefault(row.id, tuple(row[:9]))
+        found = sources.setdefault(row.id, [])
         if row.quote is not None:
             found.append(Source(row.quote, row.title, row.slug, row.anchor))
     return {
-        qid: QuestionView(*values, sources=tuple(sources[qid]))
+        ("question", qid): QuestionView(*values, sources=tuple(sources[qid]))
         for qid, values in fields.items()
     }
+
+
+def essay_url(slug: str) -> str:
+    """The essay reader's URL for `slug`."""
+    key = ("essay-url", request.script_root, slug)
+    return content_cache().get(None, key, lambda: url_for("quiz.essay", slug=slug))
 
 
 def answer_fields_html(version: str, view: QuestionView, order: list[str]) -> Markup:
     """The empty answer fields of a question in one stored option order."""
     key = ("fields", view.id, tuple(order))
-    return HTML.get(version, key, lambda: fields_html(view, order))
+    return content_cache().get(version, key, lambda: fields_html(view, order))
 
 
-def fields_html(view: QuestionView, order: list[str], form: Any = None) -> Markup:
+def stored_fields_html(
+    view: QuestionView, order: list[str], answer: dict[str, Any]
+) -> Markup:
+    """The answer fields filled with a stored answer (an exam answer shown again)."""
+    form = answer_form(view, order, stored=answer, meta={"csrf": False})
+    return fields_html(view, order, form)
+
+
+def fields_html(
+    view: QuestionView, order: list[str], form: AnswerForm | None = None
+) -> Markup:
     """Answer fields: empty, or from `form` (a stored answer, or errors to show)."""
     if form is None:
         form = answer_form(view, order, meta={"csrf": False})
@@ -217,7 +177,7 @@ def _review_fragment(
             segments=cloze_segments(view) if view.type == "cloze" else None,
         )
 
-    return HTML.get(version, key, render)
+    return content_cache().get(version, key, render)
 
 
 def _render(template: str, **context: Any) -> Markup:
@@ -250,7 +210,7 @@ class Listing:
 
 def listing(version: str) -> Listing:
     """Quiz cards and essay links for this content version."""
-    return CARDS.get(version, ("listing", request.script_root), _load_listing)
+    return content_cache().get(version, ("listing", request.script_root), _load_listing)
 
 
 def _load_listing() -> Listing:
@@ -266,7 +226,7 @@ def _load_listing() -> Listing:
             quiz.mode,
             min(quiz.size, quiz.count) if quiz.count else quiz.size,
             url_for("quiz.start", slug=quiz.slug),
-            url_for("quiz.deck_quiz", slug=quiz.slug),
+            url_for("quiz.deck", kind="quizzes", slug=quiz.slug),
         )
         for quiz in quizzes
     )

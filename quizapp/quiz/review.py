@@ -7,9 +7,12 @@ page rendered before answering holds no key material.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..grading import Verdict, grade
+
+if TYPE_CHECKING:
+    from .fragments import QuestionView
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Source:
 class Feedback:
     """The whole review of one answered (or skipped) question."""
 
-    question: Any
+    question: QuestionView
     verdict: Verdict | None
     lines: list[Line] = field(default_factory=list)
     explanation: str = ""
@@ -51,12 +54,9 @@ class Feedback:
 
 
 def build_feedback(
-    question: Any, order: list[str], answer: dict[str, Any] | None
+    question: QuestionView, order: list[str], answer: dict[str, Any] | None
 ) -> Feedback:
-    """Review data for one question given the learner's stored answer (None: skipped).
-
-    `question` is a fragments.QuestionView: its sources are already resolved.
-    """
+    """Review data for one question given the learner's answer (None: skipped)."""
     verdict = None if answer is None else grade(question.type, question.data, answer)
     return Feedback(
         question=question,
@@ -68,7 +68,9 @@ def build_feedback(
     )
 
 
-def _lines(question: Any, order: list[str], answer: dict[str, Any]) -> list[Line]:
+def _lines(
+    question: QuestionView, order: list[str], answer: dict[str, Any]
+) -> list[Line]:
     data = question.data
     if question.type in ("single_choice", "true_false", "multiple_response"):
         picked = set(answer.get("choices", [])) | {answer.get("choice")}
@@ -113,7 +115,7 @@ def _lines(question: Any, order: list[str], answer: dict[str, Any]) -> list[Line
     ]
 
 
-def cloze_segments(question: Any) -> list[tuple[str, int | None]]:
+def cloze_segments(question: QuestionView) -> list[tuple[str, int | None]]:
     """The cloze text as (text, blank number) pieces, blanks as numbered gaps."""
     parts = question.data["parts"]
     pieces: list[tuple[str, int | None]] = []

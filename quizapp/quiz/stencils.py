@@ -1,32 +1,50 @@
-"""Pages rendered by Jinja once per shape, then filled in per request.
+"""`render(page)`: a page's template rendered once per shape, then filled per request.
 
-A page's template is rendered once with a marker in place of every per-request
-value (the learner's progress, a CSRF token, a cached fragment of HTML) and split
-at the markers; each request then joins the fixed text with its values, escaped as
-Jinja would escape them. The templates stay ordinary Jinja: rendered with real
-values they give the same page, which is how the rare pages (a form with errors)
-are still rendered.
+A page is a frozen dataclass naming its template (`TEMPLATE`) and which of its
+fields decide the page's shape (`SHAPE`: the template branches on them or loops
+over them; they are passed as they are and key the stencil). Every other field is
+a value: the template is rendered once with a marker in place of each truthy value
+(falsy ones, `0`, `""`, None, False, are passed as they are and key the stencil
+too, so `{% if value %}` behaves as in plain Jinja); the result is split at the
+markers and each request joins it with its values, escaped as Jinja escapes them.
+A tuple value becomes one marker per item. Fields named in `BAKED` (optional) are
+passed as they are without keying the stencil: content that `version` and SHAPE
+already determine (a page of quiz cards).
 
-What selects a stencil (its key): the template, the site's mount point, the
-content version when content is baked in, the `flags` the template branches on,
-and which values are present (None and False are absent, so `{% if value %}`
-branches are part of the shape). A template must only print the values it
-receives as holes, never compute with them.
+The contract (a template prints a value; it never filters it, compares it or
+branches on a truthy one) is checked, not trusted: under TESTING or DEBUG every
+page is also rendered the plain Jinja way with the real values, and a difference
+raises StencilMismatch, so a template edit that breaks it fails the tests.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import re
-import threading
-from collections.abc import Callable, Hashable, Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import Any, ClassVar, Protocol
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from markupsafe import Markup, escape
+
+from .cache import content_cache
 
 # Autoescaping turns every "<" of a value into "&lt;", so no content can forge one.
 _HOLE = re.compile(r"<!--hole:(\w+)-->")
 _NAME = re.compile(r"\w+", re.ASCII)
+
+
+class Page(Protocol):
+    """What render() needs of a page dataclass."""
+
+    TEMPLATE: ClassVar[str]
+    SHAPE: ClassVar[tuple[str, ...]]
+
+
+class StencilMismatch(AssertionError):
+    """A pre-rendered page differs from the plain rendering: the template computes
+    with a value instead of printing it (move what it branches on into SHAPE)."""
 
 
 class Stencil:
@@ -35,7 +53,6 @@ class Stencil:
     def __init__(self, html: str) -> None:
         """Split `html` into fixed text and hole names."""
         pieces = _HOLE.split(html)
-        self.texts = pieces[0::2]
         self.names = pieces[1::2]
         # The fixed text in place, None where each hole goes (odd indexes).
         self._pieces: list[str | None] = list(pieces)
@@ -43,56 +60,101 @@ class Stencil:
             self._pieces[index] = None
 
     def fill(self, values: Mapping[str, Any]) -> str:
-        """The page with each hole replaced by its escaped value.
-
-        Each value is escaped once, however many holes print it.
-        """
-        escaped = {name: escape(value) for name, value in values.items()}
+        """The page with each hole replaced by its escaped value."""
         out = self._pieces.copy()
         for index, name in enumerate(self.names):
-            out[2 * index + 1] = escaped[name]
+            out[2 * index + 1] = escape(values[name])
         return "".join(out)  # type: ignore[arg-type]
 
 
 def hole(name: str) -> Markup:
-    """The marker a template prints where value `name` goes (a word: [A-Za-z0-9_])."""
+    """The marker a stencil holds where value `name` goes (a word: [A-Za-z0-9_])."""
     if not _NAME.fullmatch(name):
         raise ValueError(f"a hole's name is a word, not {name!r}")
     # Safe as markup: a constant shape around a name checked to be a word.
     return Markup(f"<!--hole:{name}-->")  # noqa: S704  # nosec B704
 
 
-_STENCILS: dict[Hashable, Stencil] = {}
-_STENCILS_MAX = 2_000
-_LOCK = threading.Lock()
+_SPECS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
-def render(
-    template: str,
-    flags: Mapping[str, Hashable],
-    values: Mapping[str, Any],
-    version: str = "",
-    baked: Callable[[], Mapping[str, Any]] | None = None,
-) -> str:
-    """Render `template` with `flags` and `values`, from a cached stencil.
+def _spec(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    spec = _SPECS.get(cls)
+    if spec is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        shape: tuple[str, ...] = cls.SHAPE  # type: ignore[attr-defined]
+        baked: tuple[str, ...] = getattr(cls, "BAKED", ())
+        unknown = (set(shape) | set(baked)) - set(names)
+        if unknown:
+            raise TypeError(f"{cls.__name__} names no such field: {sorted(unknown)}")
+        fixed = set(shape) | set(baked)
+        spec = (shape, tuple(n for n in names if n not in fixed))
+        _SPECS[cls] = spec
+    return spec
 
-    `baked` makes more context for the first rendering only (it is not called when
-    the stencil is cached): what `version` and `flags` determine (a page of quiz
-    cards, say), and hole markers for values that a loop prints (stencils.hole).
+
+def render(page: Any, version: str = "") -> str:
+    """The HTML of `page` (a dataclass with TEMPLATE and SHAPE), from its stencil.
+
+    `version` is the content version when the shape bakes content in (a page of
+    quiz cards): the stencil is then rebuilt after a content load.
     """
-    # A call site passes its values and flags in one order: no sorting needed.
-    present = tuple(k for k, v in values.items() if v is not None and v is not False)
-    key = (template, request.script_root, version, tuple(flags.items()), present)
-    stencil = _STENCILS.get(key)
-    if stencil is None:
-        context = {
-            **(baked() if baked else {}),
-            **{k: (hole(k) if k in present else v) for k, v in values.items()},
-            **flags,
-        }
-        stencil = Stencil(render_template(template, **context))
-        with _LOCK:
-            if len(_STENCILS) >= _STENCILS_MAX:
-                _STENCILS.clear()  # old content versions' pages
-            _STENCILS[key] = stencil
-    return stencil.fill(values)
+    shape_names, value_names = _spec(type(page))
+    shape = tuple(getattr(page, n) for n in shape_names)
+    fills: dict[str, Any] = {}
+    baked: list[tuple[str, Hashable]] = []
+    for name in value_names:
+        value = getattr(page, name)
+        if isinstance(value, tuple):
+            baked.append((name, len(value)))
+            for index, item in enumerate(value):
+                if item:
+                    fills[f"{name}__{index}"] = item
+                else:
+                    baked.append((f"{name}__{index}", item))
+        elif value:
+            fills[name] = value
+        else:
+            baked.append((name, value if isinstance(value, Hashable) else repr(value)))
+    template = page.TEMPLATE
+    key = ("stencil", template, request.script_root, shape, tuple(baked))
+    stencil = content_cache().get(
+        version or None, key, lambda: _stencil(page, template, value_names, fills)
+    )
+    html = stencil.fill(fills)
+    if current_app.testing or current_app.debug:
+        _check(page, template, html)
+    return html
+
+
+def render_plain(page: Any, **extra: Any) -> str:
+    """The HTML of `page` rendered the plain Jinja way (pages with form errors)."""
+    context = {f.name: getattr(page, f.name) for f in dataclasses.fields(page)}
+    return render_template(page.TEMPLATE, **context, **extra)
+
+
+def _stencil(
+    page: Any, template: str, value_names: tuple[str, ...], fills: Mapping[str, Any]
+) -> Stencil:
+    context = {f.name: getattr(page, f.name) for f in dataclasses.fields(page)}
+    for name in value_names:
+        value = context[name]
+        if isinstance(value, tuple):
+            context[name] = tuple(
+                hole(f"{name}__{i}") if f"{name}__{i}" in fills else item
+                for i, item in enumerate(value)
+            )
+        elif name in fills:
+            context[name] = hole(name)
+    return Stencil(render_template(template, **context))
+
+
+def _check(page: Any, template: str, html: str) -> None:
+    plain = render_plain(page)
+    if plain != html:
+        diff = "\n".join(
+            difflib.unified_diff(
+                plain.splitlines(), html.splitlines(), "plain", "stencil", lineterm=""
+            )
+        )
+        raise StencilMismatch(f"{template} ({type(page).__name__}):\n{diff[:3000]}")
