@@ -76,7 +76,7 @@ PHASES = (
     ("CSRF token validate", "flask_wtf/csrf.py", "validate_csrf"),
     ("session cookie open", "flask/sessions.py", "open_session"),
     ("session cookie save", "flask/sessions.py", "save_session"),
-    ("rate limiter check", "flask_limiter/_extension.py", "_check_request_limit"),
+    ("rate limiter check", "quizapp/ratelimits.py", "hit"),
     ("deck build (cache miss)", "quizapp/anki/builder.py", "build_deck"),
     ("deck questions query", "quizapp/questions.py", "select_questions"),
 )

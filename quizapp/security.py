@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from .extensions import csrf
 
@@ -31,9 +34,36 @@ def init_app(app: Flask) -> None:
     """
     if app.config.get("PRODUCTION"):
         check_production(app)
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
-    app.after_request(cache_control)
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its serializer built once per key set.
+
+    The same cookies as Flask's default (tests check both ways). Two settings for
+    speed: hashlib's own sha1 lets `hmac` use OpenSSL (Flask's lazy wrapper of it
+    takes the pure-Python path), and the serializer Flask would build on every
+    request is kept for the app's keys (SECRET_KEY and SECRET_KEY_FALLBACKS).
+    """
+
+    digest_method = staticmethod(hashlib.sha1)
+
+    def __init__(self) -> None:
+        """No serializer until the first request names the keys."""
+        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer for the app's current keys, built on first use."""
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        found = self._serializers.get(keys)
+        if found is None:
+            found = super().get_signing_serializer(app)
+            if found is None:
+                return None
+            self._serializers[keys] = found
+        return found
 
 
 # Caching by endpoint (never by path: `//attempts/...` or `%2F` would defeat a
@@ -44,16 +74,11 @@ PUBLIC_ENDPOINTS = frozenset({"static", "healthz", "quiz.deck_bank", "quiz.deck"
 PRIVATE_ENDPOINTS = frozenset({"quiz.catalogue", "quiz.builder", "quiz.essay"})
 
 
-def cache_control(response: Response) -> Response:
-    """Cache-Control by endpoint: public ones as they are, else private or no-store."""
-    endpoint = request.endpoint
+def cache_control(endpoint: str | None) -> str | None:
+    """Cache-Control for a response of `endpoint`: None (as sent), private, no-store."""
     if endpoint in PUBLIC_ENDPOINTS:
-        return response
-    if endpoint in PRIVATE_ENDPOINTS:
-        response.headers["Cache-Control"] = "private"
-    else:
-        response.headers["Cache-Control"] = "no-store"
-    return response
+        return None
+    return "private" if endpoint in PRIVATE_ENDPOINTS else "no-store"
 
 
 def check_production(app: Flask) -> None:
@@ -97,6 +122,13 @@ class SecurityHeaders:
                 k.lower() == "content-type" and v.startswith("text/html")
                 for k, v in headers
             )
+            # Flask's request for this environ (Werkzeug files it there): its
+            # endpoint, None for an unmatched URL or a routing redirect.
+            flask_request = environ.get("werkzeug.request")
+            caching = cache_control(getattr(flask_request, "endpoint", None))
+            if caching is not None:
+                headers = [h for h in headers if h[0].lower() != "cache-control"]
+                headers.append(("Cache-Control", caching))
             headers.extend(HTML_RESPONSE if html else EVERY_RESPONSE)
             if exc_info is None:
                 return start_response(status, headers)

@@ -33,6 +33,8 @@ STOP_TIMEOUT = 20.0
 APP_OVERRIDES: dict[str, object] = {
     "RATE_LIMIT_START": "100000 per minute",
     "RATE_LIMIT_DECKS": "100000 per minute",
+    "RATE_LIMIT_ANSWER": "100000 per minute",
+    "RATE_LIMIT_WRITE": "100000 per minute",
     "WTF_CSRF_ENABLED": False,
 }
 # Settings from the developer's shell that would change what the server does.

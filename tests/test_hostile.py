@@ -61,6 +61,8 @@ IS_POSTGRES = bool(TEST_DATABASE_URL)
 HIGH_LIMITS = {
     "RATE_LIMIT_START": "100000 per minute",
     "RATE_LIMIT_DECKS": "100000 per minute",
+    "RATE_LIMIT_ANSWER": "100000 per minute",
+    "RATE_LIMIT_WRITE": "100000 per minute",
 }
 NO_BODY = object()
 # werkzeug redirects an id holding "/" (an empty path segment) to the merged path.

@@ -9,8 +9,6 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from ..database import write_lock
@@ -54,31 +52,6 @@ class StaleAnswer(AnswerRefused):
     )
 
 
-def get_or_create_learner(learner_id: str | None) -> Learner:
-    """The learner behind a session id (row locked), or a new anonymous one.
-
-    The lock serialises one learner's concurrent starts on PostgreSQL, so a burst
-    of "start" clicks leaves one attempt in progress.
-    """
-    learner_id = learner_id or new_token()
-    learner = db.session.get(Learner, learner_id, with_for_update=True)
-    if learner is None:
-        # Two first requests with one new id may race: insert-if-absent, then lock.
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        db.session.execute(
-            insert(Learner)
-            .values(id=learner_id, created_at=utcnow())
-            .on_conflict_do_nothing()
-        )
-        learner = db.session.get(
-            Learner, learner_id, with_for_update=True, populate_existing=True
-        )
-    if learner is None:  # pragma: no cover - inserted or found just above
-        raise RuntimeError(f"learner {learner_id!r} vanished after insert")
-    return learner
-
-
 def layout_for(questions: list[Question]) -> list[dict[str, Any]]:
     """Fix the order of questions and of each question's options for an attempt."""
     slots = []
@@ -91,6 +64,7 @@ def layout_for(questions: list[Question]) -> list[dict[str, Any]]:
             order = [o["id"] for o in question.data["options"]]
         elif question.type == "matching":
             order = [p["right_id"] for p in question.data["pairs"]]
+            order += [spare["id"] for spare in question.data.get("spares", [])]
             _rng.shuffle(order)
         slots.append({"question": question.id, "order": order})
     return slots
@@ -215,23 +189,28 @@ def lock_slot(
     return attempt, response
 
 
+class AttemptGone(LookupError):
+    """The attempt vanished between the read and the lock."""
+
+
 def submit_answer(slot: Slot, answer: dict[str, Any], seen_version: int) -> bool:
-    """Store `answer` to the slot's question; False when the attempt is gone.
+    """Store `answer` to the slot's question: True when there is a write to commit.
 
     The slot was read without a lock. A replay of the stored answer (a double click,
-    a resubmission) is answered from that read alone; anything else takes the write
-    lock, reads the attempt and the response again under it, and is graded and
-    stored there. Raises AttemptClosed or StaleAnswer when it cannot be stored.
+    a resubmission) is answered from that read alone (False); anything else takes
+    the write lock, reads the attempt and the response again under it, and is
+    graded and stored there. Raises AttemptClosed or StaleAnswer when it cannot be
+    stored, AttemptGone when the attempt is no longer there.
     """
     if slot.finished:
         raise AttemptClosed(slot.attempt_id)
     stored = slot.stored
     if stored is not None and stored.answer == answer:
-        return True
+        return False
     write_lock()
     locked = lock_slot(slot.attempt_id, slot.learner_id, slot.question.id)
     if locked is None:
-        return False
+        raise AttemptGone(slot.attempt_id)
     save_answer(*locked, slot.question, slot.number - 1, answer, seen_version)
     return True
 

@@ -130,8 +130,10 @@ def _build_form_class(question: QuestionView, order: list[str]) -> type[AnswerFo
                 ),
             )
     elif qtype == "matching":
-        rights = {p["right_id"]: p["right"] for p in data["pairs"]}
-        targets = choices([("", "Choose a match")] + [(r, rights[r]) for r in order])
+        rights = right_hand_answers(data)
+        targets = choices(
+            [("", "Choose a match")] + [(r, rights[r]) for r in order if r in rights]
+        )
         for pair in data["pairs"]:
             setattr(
                 Form,
@@ -143,6 +145,13 @@ def _build_form_class(question: QuestionView, order: list[str]) -> type[AnswerFo
                 ),
             )
     return Form
+
+
+def right_hand_answers(data: dict[str, Any]) -> dict[str, str]:
+    """A matching question's right-hand answers by id: every pair's, then the spares."""
+    rights = {p["right_id"]: p["right"] for p in data["pairs"]}
+    rights.update((spare["id"], spare["text"]) for spare in data.get("spares", []))
+    return rights
 
 
 def _initial(question: QuestionView, stored: dict[str, Any] | None) -> dict[str, Any]:

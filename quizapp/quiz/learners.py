@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 
 from flask import session
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..models import Learner, new_token
-from .attempts import get_or_create_learner
+from ..extensions import db
+from ..models import Learner, new_token, utcnow
 
 DAY = 86_400
 
@@ -50,4 +52,29 @@ def ensure_learner() -> Learner:
         session["learner"] = learner.id
     if not session.permanent:
         session.permanent = True
+    return learner
+
+
+def get_or_create_learner(learner_id: str | None) -> Learner:
+    """The learner behind a session id (row locked), or a new anonymous one.
+
+    The lock serialises one learner's concurrent starts on PostgreSQL, so a burst
+    of "start" clicks leaves one attempt in progress.
+    """
+    learner_id = learner_id or new_token()
+    learner = db.session.get(Learner, learner_id, with_for_update=True)
+    if learner is None:
+        # Two first requests with one new id may race: insert-if-absent, then lock.
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(Learner)
+            .values(id=learner_id, created_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        learner = db.session.get(
+            Learner, learner_id, with_for_update=True, populate_existing=True
+        )
+    if learner is None:  # pragma: no cover - inserted or found just above
+        raise RuntimeError(f"learner {learner_id!r} vanished after insert")
     return learner

@@ -25,7 +25,7 @@ from sqlalchemy.types import JSON
 
 from ..extensions import db
 from ..fastread import FastStatement, Row, all_of, first_of
-from ..models import Attempt, ContentState, Response
+from ..models import Attempt, AttemptFacts, ContentState, Response
 from . import fragments
 from .fragments import QuestionView
 from .urls import attempt_url
@@ -56,11 +56,16 @@ def page_statement(
 
 
 def _from_row(page: type, row: Row) -> dict[str, Any]:
-    return {name: row[name] for name in _column_names(page)}
+    names = _COLUMN_NAMES.get(page)
+    if names is None:
+        names = tuple(
+            f.name for f in dataclasses.fields(page) if "column" in f.metadata
+        )
+        _COLUMN_NAMES[page] = names
+    return {name: row[name] for name in names}
 
 
-def _column_names(page: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(page) if "column" in f.metadata)
+_COLUMN_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def version_stamp(version: int | None, loaded_at: datetime | None) -> str:
@@ -301,7 +306,7 @@ def question_page(
 
 
 @dataclass(frozen=True)
-class AttemptRecord:
+class AttemptRecord(AttemptFacts):
     """A learner's attempt with every stored answer, as the results read them."""
 
     id: str = column(_attempt.c.id)
@@ -316,16 +321,6 @@ class AttemptRecord:
     answers: dict[str, tuple[dict[str, Any], float]] = dataclasses.field(
         default_factory=dict
     )  # question id -> (answer, score)
-
-    @property
-    def finished(self) -> bool:
-        """Whether the attempt is closed."""
-        return self.finished_at is not None
-
-    @property
-    def question_ids(self) -> list[str]:
-        """The attempt's questions, in order."""
-        return [slot["question"] for slot in self.layout]
 
     @property
     def content_version(self) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..grading import Verdict, grade
+from .forms import right_hand_answers
 
 if TYPE_CHECKING:
     from .fragments import QuestionView
@@ -24,6 +25,7 @@ class Line:
     correct: bool = False
     key: str = ""
     feedback: str | None = None
+    typo: str = ""  # "Accepted: you typed ..., the answer is ..."
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def build_feedback(
     return Feedback(
         question=question,
         verdict=verdict,
-        lines=_lines(question, order, answer or {}),
+        lines=_lines(question, order, answer or {}, verdict),
         explanation=question.explanation,
         note=question.note,
         sources=list(question.sources),
@@ -69,9 +71,13 @@ def build_feedback(
 
 
 def _lines(
-    question: QuestionView, order: list[str], answer: dict[str, Any]
+    question: QuestionView,
+    order: list[str],
+    answer: dict[str, Any],
+    verdict: Verdict | None,
 ) -> list[Line]:
     data = question.data
+    typos = {t.part: _typo_note(t) for t in getattr(verdict, "typos", ())}
     if question.type in ("single_choice", "true_false", "multiple_response"):
         picked = set(answer.get("choices", [])) | {answer.get("choice")}
         options = {o["id"]: o for o in data["options"]}
@@ -91,6 +97,7 @@ def _lines(
                 text="Your answer",
                 chosen=answer.get("text", ""),
                 key=" / ".join(data["answers"]),
+                typo=typos.get(0, ""),
             )
         ]
     if question.type == "cloze":
@@ -100,10 +107,11 @@ def _lines(
                 text=f"Blank {i + 1}",
                 chosen=typed[i] if i < len(typed) else "",
                 key=" / ".join(accepted),
+                typo=typos.get(i, ""),
             )
             for i, accepted in enumerate(data["blanks"])
         ]
-    rights = {p["right_id"]: p["right"] for p in data["pairs"]}
+    rights = right_hand_answers(data)
     chosen = answer.get("pairs", {})
     return [
         Line(
@@ -113,6 +121,10 @@ def _lines(
         )
         for p in data["pairs"]
     ]
+
+
+def _typo_note(typo: Any) -> str:
+    return f"Accepted: you typed “{typo.typed}”, the answer is “{typo.accepted}”."
 
 
 def cloze_segments(question: QuestionView) -> list[tuple[str, int | None]]:

@@ -149,9 +149,8 @@ def answer(attempt_id: str, number: int) -> Page:
         form.form_errors.append("Fill in at least one blank.")
     if given is None or seen is None:
         return _refused_answer(slot, form), 400
-    if not ops.submit_answer(slot, given, seen):
-        abort(404)
-    db.session.commit()
+    if ops.submit_answer(slot, given, seen):
+        db.session.commit()
     return redirect(ops.next_after_answer(slot))
 
 
@@ -199,6 +198,18 @@ def answer_refused(error: ops.AnswerRefused) -> tuple[str, int]:
         attempt_url=attempt_url(".attempt", error.attempt_id),
     )
     return page, 409
+
+
+@bp.app_errorhandler(ops.AttemptGone)
+def attempt_gone(_error: ops.AttemptGone) -> tuple[str, int]:
+    """The attempt vanished while the answer waited for the lock."""
+    db.session.rollback()
+    return render_template(
+        "errors.html", code=404, name="Not found", message=MISSING
+    ), 404
+
+
+MISSING = "There is nothing here. It may have been moved, or the address is mistyped."
 
 
 @bp.get("/attempts/<token:attempt_id>/finish")

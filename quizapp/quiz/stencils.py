@@ -54,16 +54,22 @@ class Stencil:
         """Split `html` into fixed text and hole names."""
         pieces = _HOLE.split(html)
         self.names = pieces[1::2]
+        # Where each hole's value is: a field, or item `index` of a tuple field.
+        self._holes: list[tuple[int, str, int | None]] = []
+        for position, name in enumerate(self.names):
+            field, _, index = name.partition("__")
+            self._holes.append((2 * position + 1, field, int(index) if index else None))
         # The fixed text in place, None where each hole goes (odd indexes).
         self._pieces: list[str | None] = list(pieces)
         for index in range(1, len(pieces), 2):
             self._pieces[index] = None
 
     def fill(self, values: Mapping[str, Any]) -> str:
-        """The page with each hole replaced by its escaped value."""
+        """The page with each hole replaced by its value, escaped as Jinja would."""
         out = self._pieces.copy()
-        for index, name in enumerate(self.names):
-            out[2 * index + 1] = escape(values[name])
+        for position, field, index in self._holes:
+            value = values[field]
+            out[position] = escape(value if index is None else value[index])
         return "".join(out)  # type: ignore[arg-type]
 
 
@@ -87,6 +93,8 @@ def _spec(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
         unknown = (set(shape) | set(baked)) - set(names)
         if unknown:
             raise TypeError(f"{cls.__name__} names no such field: {sorted(unknown)}")
+        if any("__" in name for name in names):
+            raise TypeError(f"{cls.__name__}: '__' in a field name is the holes' own")
         fixed = set(shape) | set(baked)
         spec = (shape, tuple(n for n in names if n not in fixed))
         _SPECS[cls] = spec
@@ -100,28 +108,24 @@ def render(page: Any, version: str = "") -> str:
     quiz cards): the stencil is then rebuilt after a content load.
     """
     shape_names, value_names = _spec(type(page))
-    shape = tuple(getattr(page, n) for n in shape_names)
-    fills: dict[str, Any] = {}
-    baked: list[tuple[str, Hashable]] = []
+    fields = page.__dict__
+    shape = tuple([fields[n] for n in shape_names])
+    # Falsy values are passed as they are: they key the stencil (with each tuple's
+    # length and its falsy items); truthy ones become holes.
+    baked: list[Hashable] = []
     for name in value_names:
-        value = getattr(page, name)
-        if isinstance(value, tuple):
-            baked.append((name, len(value)))
-            for index, item in enumerate(value):
-                if item:
-                    fills[f"{name}__{index}"] = item
-                else:
-                    baked.append((f"{name}__{index}", item))
-        elif value:
-            fills[name] = value
-        else:
+        value = fields[name]
+        if not value:
             baked.append((name, value if isinstance(value, Hashable) else repr(value)))
+        elif type(value) is tuple:
+            falsy = tuple((i, item) for i, item in enumerate(value) if not item)
+            baked.append((name, len(value), falsy))
     template = page.TEMPLATE
     key = ("stencil", template, request.script_root, shape, tuple(baked))
     stencil = content_cache().get(
-        version or None, key, lambda: _stencil(page, template, value_names, fills)
+        version or None, key, lambda: _stencil(page, template, value_names)
     )
-    html = stencil.fill(fills)
+    html = stencil.fill(fields)
     if current_app.testing or current_app.debug:
         _check(page, template, html)
     return html
@@ -133,18 +137,17 @@ def render_plain(page: Any, **extra: Any) -> str:
     return render_template(page.TEMPLATE, **context, **extra)
 
 
-def _stencil(
-    page: Any, template: str, value_names: tuple[str, ...], fills: Mapping[str, Any]
-) -> Stencil:
+def _stencil(page: Any, template: str, value_names: tuple[str, ...]) -> Stencil:
     context = {f.name: getattr(page, f.name) for f in dataclasses.fields(page)}
     for name in value_names:
         value = context[name]
-        if isinstance(value, tuple):
+        if not value:
+            continue
+        if type(value) is tuple:
             context[name] = tuple(
-                hole(f"{name}__{i}") if f"{name}__{i}" in fills else item
-                for i, item in enumerate(value)
+                hole(f"{name}__{i}") if item else item for i, item in enumerate(value)
             )
-        elif name in fills:
+        else:
             context[name] = hole(name)
     return Stencil(render_template(template, **context))
 
