@@ -17,7 +17,6 @@ from ..grading import Verdict, grade
 from ..models import Attempt, Learner, Question, Quiz, Response, new_token, utcnow
 from ..questions import question_query, quiz_questions
 from .pages import missed_among
-from .urls import attempt_url
 
 if TYPE_CHECKING:
     from .fragments import QuestionView
@@ -213,15 +212,6 @@ def submit_answer(slot: Slot, answer: dict[str, Any], seen_version: int) -> bool
         raise AttemptGone(slot.attempt_id)
     save_answer(*locked, slot.question, slot.number - 1, answer, seen_version)
     return True
-
-
-def next_after_answer(slot: Slot) -> str:
-    """Where an answer leads: its feedback (practice), else the next question."""
-    if slot.mode == "practice":
-        return attempt_url(".question", slot.attempt_id, slot.number)
-    if slot.number == slot.total:
-        return attempt_url(".finish", slot.attempt_id)
-    return attempt_url(".question", slot.attempt_id, slot.number + 1)
 
 
 def save_answer(

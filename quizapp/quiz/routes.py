@@ -151,7 +151,16 @@ def answer(attempt_id: str, number: int) -> Page:
         return _refused_answer(slot, form), 400
     if ops.submit_answer(slot, given, seen):
         db.session.commit()
-    return redirect(ops.next_after_answer(slot))
+    return redirect(_after_answer(slot))
+
+
+def _after_answer(slot: pages.Slot) -> str:
+    # Practice shows the feedback; an exam moves on (to finish after the last).
+    if slot.mode == "practice":
+        return attempt_url(".question", slot.attempt_id, slot.number)
+    if slot.number == slot.total:
+        return attempt_url(".finish", slot.attempt_id)
+    return attempt_url(".question", slot.attempt_id, slot.number + 1)
 
 
 def _refused_answer(slot: pages.Slot, form: object, csrf_expired: bool = False) -> str:
