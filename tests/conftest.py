@@ -50,6 +50,10 @@ settings.register_profile("dev", print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if CI else "dev"))
 
 
+# The test's generator and its state before the test, to tell whether it drew.
+DRAWS = pytest.StashKey[tuple[random.Random, object]]()
+
+
 def pytest_report_header() -> str:
     """Say which seed the app's random draws use, and how to repeat it."""
     return f"random draws: QUIZAPP_TEST_SEED={RUN_SEED} (set it to repeat this run)"
@@ -59,9 +63,10 @@ def pytest_report_header() -> str:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Print the seed under every failure, so a draw-dependent one can be replayed."""
+    """Print the seed under a failure that drew, so it can be replayed."""
     report = yield
-    if report.failed:
+    drawn = item.stash.get(DRAWS, None)
+    if report.failed and drawn is not None and drawn[0].getstate() != drawn[1]:
         report.sections.append(
             ("random draws", f"QUIZAPP_TEST_SEED={RUN_SEED} pytest '{item.nodeid}'")
         )
@@ -77,9 +82,9 @@ def seeded_draws(
     Each test's draws depend only on the seed and its own name, not on which tests
     ran before it (the browser tests share one server).
     """
-    monkeypatch.setattr(
-        attempts, "_rng", random.Random(f"{RUN_SEED}:{request.node.nodeid}")
-    )
+    rng = random.Random(f"{RUN_SEED}:{request.node.nodeid}")
+    request.node.stash[DRAWS] = (rng, rng.getstate())
+    monkeypatch.setattr(attempts, "_rng", rng)
 
 
 def make_app(content_dir: Path = FIXTURE_CONTENT, **overrides: object) -> Flask:
