@@ -24,7 +24,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     from . import cli, database, errors, health, quiz, ratelimits, security
+    from .serving import init_app as init_serving
 
+    init_serving(app)  # first: its hook runs before every other one
     database.init_app(app)
     errors.init_app(app)
     health.init_app(app)

@@ -17,10 +17,24 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def instance_secret_key(instance_path: str) -> str | None:
+    """The key in instance/secret_key (`make run` writes one), or None without it."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return key or None
+
+
 def default_config(instance_path: str) -> dict[str, Any]:
-    """Defaults that work on a fresh clone: SQLite in instance/, content/ beside us."""
+    """Defaults that work on a fresh clone: SQLite in instance/, content/ beside us.
+
+    There is no built-in SECRET_KEY: without one from the environment or
+    instance/secret_key, the app serves only 503 pages (see serving.py).
+    """
     return {
-        "SECRET_KEY": "dev-only-change-me",
+        "SECRET_KEY": instance_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": "sqlite:///"
         + os.path.join(instance_path, "quizapp.sqlite"),
         "CONTENT_DIR": str(PROJECT_ROOT / "content"),
@@ -42,6 +56,8 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATE_LIMIT_KEY_PREFIX": "quizapp:",
         "CATALOGUE_PAGE_SIZE": 24,
         "CONTENT_CACHE_BYTES": 64 * 1024 * 1024,
+        "TRUSTED_HOSTS": None,  # Flask's own setting: None answers any Host header
+        "TRUSTED_PROXIES": 0,
     }
 
 
@@ -61,6 +77,25 @@ def environment_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, 
     if environ.get("QUIZAPP_ENV") == "production":
         config["PRODUCTION"] = True
         config["SESSION_COOKIE_SECURE"] = True
+    if environ.get("TRUSTED_HOSTS"):
+        hosts = [h.strip() for h in environ["TRUSTED_HOSTS"].split(",") if h.strip()]
+        config["TRUSTED_HOSTS"] = hosts or None
+    if environ.get("TRUSTED_PROXIES"):
+        config["TRUSTED_PROXIES"] = trusted_proxies(environ["TRUSTED_PROXIES"])
     if environ.get("SESSION_COOKIE_SECURE"):
         config["SESSION_COOKIE_SECURE"] = environ["SESSION_COOKIE_SECURE"] == "1"
     return config
+
+
+def trusted_proxies(value: str) -> int:
+    """TRUSTED_PROXIES as a count of proxies in front of the app (0: none)."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(
+            f"TRUSTED_PROXIES must be the number of proxies in front of the app "
+            f"(0, 1, 2, ...), not {value!r}"
+        )
+    return count

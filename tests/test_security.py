@@ -78,7 +78,10 @@ def test_healthz_reports_ok_when_the_database_answers(client):
 
 def test_healthz_reports_503_when_the_database_is_unreachable():
     broken = create_app(
-        {"SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent/dir/db.sqlite"}
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent/dir/db.sqlite",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+        }
     )
     reply = broken.test_client().get("/healthz")
     assert reply.status_code == 503

@@ -37,6 +37,9 @@ class Bank:
     errors: list[ContentError] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     files: int = 0
+    # (file, what, how many) for each file that could not be parsed at all, so the
+    # summary's counts are not taken for questions that were retired.
+    unread: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,15 +47,42 @@ class Bank:
         return not self.errors
 
     def summary(self) -> str:
-        """One line a person reads after `content check`."""
+        """The line a person reads after `content check`, then one per unread file."""
         types = Counter(q.type for q in self.questions)
         by_type = ", ".join(f"{types[t]} {t}" for t in TYPES if types[t])
-        return (
+        lines = [
             f"{self.files} files: {len(self.essays)} essays, "
             f"{len(self.questions)} questions ({by_type or 'none'}), "
             f"{len(self.quizzes)} quizzes; {len(self.errors)} errors, "
             f"{len(self.warnings)} warnings"
-        )
+        ]
+        for path, what, count in self.unread:
+            noun, verb = (_SINGULAR[what], "was") if count == 1 else (what, "were")
+            lines.append(
+                f"{count} {noun} in {path} {verb} not read (a YAML syntax error "
+                "above) and not counted here"
+            )
+        return "\n".join(lines)
+
+
+# The records a file holds, counted in its raw text when it cannot be parsed: one
+# per list item that opens with its key ("- id:"), the way every file is written.
+_RECORD_STARTS = {
+    "questions": ("questions", re.compile(r"^\s*-\s+id\s*:", re.MULTILINE)),
+    "quizzes": ("quizzes", re.compile(r"^\s*-\s+slug\s*:", re.MULTILINE)),
+}
+
+
+_SINGULAR = {"questions": "question", "quizzes": "quiz", "essays": "essay"}
+
+
+def _count_unread(path: Path, folder: str) -> tuple[str, str, int]:
+    """(file, what, how many records) for a file whose YAML could not be parsed."""
+    if folder not in _RECORD_STARTS:
+        return str(path), "essays", 1
+    what, pattern = _RECORD_STARTS[folder]
+    text = path.read_bytes().decode("utf-8", "replace")
+    return str(path), what, len(pattern.findall(text))
 
 
 def _files(folder: Path) -> list[Path]:
@@ -77,6 +107,7 @@ def read_bank(content_dir: Path | str) -> Bank:
                 raw = read_yaml(path)
             except ContentError as exc:
                 bank.errors.append(exc)
+                bank.unread.append(_count_unread(path, folder))
                 continue
             docs, errors = reader(raw, path)  # type: ignore[operator]
             bank.errors.extend(errors)

@@ -38,7 +38,10 @@ class LoadReport:
     updated: int = 0
     retired: int = 0
     unchanged: int = 0
-    essays_changed: int = 0
+    essays_added: int = 0
+    passages_added: int = 0
+    essays_changed: int = 0  # titles, positions or passage texts that differ
+    passages_removed: int = 0
     reordered: int = 0
 
     def __str__(self) -> str:
@@ -51,9 +54,31 @@ class LoadReport:
             self.added
             or self.updated
             or self.retired
+            or self.essays_added
+            or self.passages_added
             or self.essays_changed
+            or self.passages_removed
             or self.reordered
         )
+
+    def essays_line(self) -> str | None:
+        """What the load did to essays and passages, in words; None when nothing."""
+        parts = [
+            _count(self.essays_added, "essay", "added"),
+            _count(self.passages_added, "passage", "added"),
+            _count(
+                self.essays_changed, "title or passage", "changed", "titles or passages"
+            ),
+            _count(self.passages_removed, "passage", "removed"),
+        ]
+        said = [part for part in parts if part]
+        return "Essays: " + ", ".join(said) + "." if said else None
+
+
+def _count(number: int, noun: str, verb: str, plural: str | None = None) -> str:
+    if not number:
+        return ""
+    return f"{number} {noun if number == 1 else plural or noun + 's'} {verb}"
 
 
 def load_bank(
@@ -125,7 +150,7 @@ def _load_essays(
             essay = Essay(slug=doc.slug, title=doc.title, position=position)
             session.add(essay)
             essays[doc.slug] = essay
-            report.essays_changed += 1
+            report.essays_added += 1
         elif (essay.title, essay.position) != (doc.title, position):
             essay.title, essay.position = doc.title, position
             report.essays_changed += 1
@@ -142,7 +167,7 @@ def _load_essays(
                         text=passage_doc.text,
                     )
                 )
-                report.essays_changed += 1
+                report.passages_added += 1
             elif (passage.position, passage.section, passage.text) != values:
                 passage.position, passage.section, passage.text = values
                 report.essays_changed += 1
@@ -154,7 +179,7 @@ def _load_essays(
             )
             if cited is None:
                 essay.passages.remove(passage)
-                report.essays_changed += 1
+                report.passages_removed += 1
     session.flush()
     return essays
 

@@ -103,10 +103,55 @@ def read_yaml(path: Path) -> Any:
         # _Loader subclasses SafeLoader: no arbitrary objects can be built.
         return yaml.load(text, Loader=_Loader)  # noqa: S506  # nosec B506
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
+        line, message = locate_syntax_error(text, exc)
         ident = _ident_before(text, line)
-        raise ContentError(path, line, f"YAML syntax: {problem}", ident) from exc
+        raise ContentError(path, line, f"YAML syntax: {message}", ident) from exc
     except yaml.YAMLError as exc:
         raise ContentError(path, None, f"YAML syntax: {exc}") from exc
+
+
+def locate_syntax_error(text: str, exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    """The 1-based line a person should look at, and what to tell them there.
+
+    PyYAML's problem_mark is where the parser gave up, which for a missing closing
+    quote is far below the cause. Two cases point back at the quoted value: the
+    file ended inside it (the scanner's context_mark is the value's start), or it
+    swallowed lines up to the next quote character and the parser then tripped on
+    what followed (the last token before the problem is a quoted scalar that
+    starts on an earlier line).
+    """
+    problem = exc.problem or exc.context or "invalid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    context = exc.context or ""
+    if context.startswith("while scanning a quoted scalar") and exc.context_mark:
+        start = exc.context_mark.line + 1
+        return start, (
+            "the quoted value starting on this line runs to the end of the file "
+            "(a missing closing quote?)"
+        )
+    if exc.problem_mark is not None:
+        start = _quoted_scalar_before(text, exc.problem_mark.index)
+        if start is not None and start < (line or 0):
+            return start, (
+                f"the quoted value starting on this line runs on to line {line} "
+                f"(a missing closing quote?), where the parser found: {problem}"
+            )
+    return line, problem
+
+
+def _quoted_scalar_before(text: str, index: int) -> int | None:
+    """The start line of the token just before `index`, if it is a quoted scalar."""
+    last: yaml.Token | None = None
+    try:
+        # The pure-Python scanner: tokens with marks, and no parsing, so it runs on
+        # past the parser's error; only the tokens before the problem count.
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.index >= index:
+                break
+            last = token
+    except yaml.YAMLError:
+        pass
+    if isinstance(last, yaml.ScalarToken) and last.style in ("'", '"'):
+        return last.start_mark.line + 1
+    return None

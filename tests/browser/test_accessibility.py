@@ -7,6 +7,9 @@ import re
 import pytest
 from playwright.sync_api import ViewportSize, expect
 
+from quizapp.content import read_bank
+from tests.conftest import BANK_CONTENT
+
 from .conftest import DESKTOP, MOBILE, OpenPage
 from .support import (
     TYPE_LABELS,
@@ -108,19 +111,51 @@ def test_source_link_opens_essay_at_cited_paragraph_without_axe_violations(
     build_quiz(page, types=["short_answer"], count=1)
     answer_question(page)
     expect_feedback(page)
-    source = page.locator(".source figcaption a").first
+    # The drawn question may cite several passages, of one essay or several: the
+    # essay page must highlight exactly those of its own essay.
+    sources = page.locator(".source")
+    links = [
+        (link.get_attribute("href") or "").partition("#")
+        for link in sources.locator("figcaption a").all()
+    ]
+    essay_url = links[0][0]  # the essay and ?from=question of the first source
+    expected = sorted({anchor for url, _, anchor in links if url == essay_url})
+    quote = " ".join(sources.first.locator("blockquote").inner_text().split())
+    source = sources.first.locator("figcaption a")
     title, _, paragraph = source.inner_text().rpartition(", paragraph ")
-    quote = " ".join(page.locator(".source blockquote").first.inner_text().split())
     skip_to_content(page)
     activate(page, source)
     expect(page).to_have_url(re.compile(rf"/essays/[\w-]+\?from=[\w-]+#p-{paragraph}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     cited = page.locator(".passage.cited")
-    expect(cited).to_have_count(1)
-    expect(cited).to_have_attribute("id", f"p-{paragraph}")
-    expect(cited).to_contain_text(quote)
-    # Open the cited paragraph's question list with the keyboard.
-    tab_to(page, cited.locator("summary"))
+    expect(cited).to_have_count(len(expected))
+    assert sorted(cited.evaluate_all("els => els.map(e => e.id)")) == expected
+    target = page.locator(f"#p-{paragraph}")
+    expect(target).to_have_class(re.compile(r"\bcited\b"))
+    expect(target).to_contain_text(quote)
+    # Open the linked paragraph's question list with the keyboard.
+    tab_to(page, target.locator("summary"))
     page.keyboard.press("Enter")
-    expect(cited.locator("li.current")).to_be_visible()
+    expect(target.locator("li.current")).to_be_visible()
     expect_no_axe_violations(page, "essay")
+
+
+def test_essay_highlights_every_passage_a_question_cites(open_page: OpenPage) -> None:
+    # Every question of the bank that cites several passages of one essay, in bank
+    # order: no draw, so the multi-passage case is checked on every run.
+    page = open_page(DESKTOP)
+    bank = read_bank(BANK_CONTENT)
+    checked = 0
+    for question in bank.questions:
+        by_essay: dict[str, set[str]] = {}
+        for src in question.sources:
+            by_essay.setdefault(src.essay, set()).add(src.anchor or "")
+        for essay, anchors in by_essay.items():
+            if len(anchors) < 2:
+                continue
+            page.goto(f"/essays/{essay}?from={question.id}")
+            cited = page.locator(".passage.cited")
+            ids = sorted(cited.evaluate_all("els => els.map(e => e.id)"))
+            assert ids == sorted(anchors), f"{question.id} on {essay}"
+            checked += 1
+    assert checked >= 1, "the bank has no question citing two passages of one essay"
