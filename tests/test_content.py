@@ -325,6 +325,111 @@ BROKEN = [
         "quote not found in essay 'cooperation-peacekeeping-missions'",
     ),
     Broken(
+        "matching-with-two-pairs",
+        QUESTIONS,
+        "  - left: Host-nation relations\n    right: Clear communication channels\n",
+        "",
+        "pairs:",
+        "fx-matching",
+        "matching needs 3 to 6 pairs, found 2",
+        after="- id: fx-matching",
+    ),
+    Broken(
+        "spare-is-a-pairs-right",
+        QUESTIONS,
+        "    right: Clear communication channels\n",
+        "    right: Clear communication channels\n"
+        "  spares: [Air support, ' thorough  TRAINING ']\n",
+        "spares: [Air support",
+        "fx-matching",
+        "spare 'thorough  TRAINING' is also a pair's right-hand answer",
+    ),
+    Broken(
+        "spare-listed-twice",
+        QUESTIONS,
+        "    right: Clear communication channels\n",
+        "    right: Clear communication channels\n"
+        "  spares: [Air support, air  Support]\n",
+        "spares: [Air support",
+        "fx-matching",
+        "spare 'air  Support' is listed twice",
+    ),
+    Broken(
+        "four-spares",
+        QUESTIONS,
+        "    right: Clear communication channels\n",
+        "    right: Clear communication channels\n"
+        "  spares: [A one, A two, A three, A four]\n",
+        "spares: [A one",
+        "fx-matching",
+        "'spares' holds 1 to 3 answers, found 4",
+    ),
+    Broken(
+        "no-spares",
+        QUESTIONS,
+        "    right: Clear communication channels\n",
+        "    right: Clear communication channels\n  spares: []\n",
+        "spares: []",
+        "fx-matching",
+        "'spares' must not be empty",
+    ),
+    Broken(
+        "spare-is-a-number",
+        QUESTIONS,
+        "    right: Clear communication channels\n",
+        "    right: Clear communication channels\n  spares: [1978]\n",
+        "spares: [1978]",
+        "fx-matching",
+        "each entry of 'spares' must be text, got a number 1978",
+    ),
+    Broken(
+        "any-order-is-text",
+        QUESTIONS,
+        "  bloom: remember\n- id: fx-short",
+        "  bloom: remember\n  any_order: 'yes'\n- id: fx-short",
+        "any_order: 'yes'",
+        "fx-cloze",
+        "'any_order' must be true or false, got str 'yes'",
+    ),
+    Broken(
+        "any-order-outside-cloze",
+        QUESTIONS,
+        "  answers: [Haiti, Republic of Haiti]\n",
+        "  answers: [Haiti, Republic of Haiti]\n  any_order: true\n",
+        "any_order: true",
+        "fx-short",
+        "unknown field 'any_order'",
+    ),
+    Broken(
+        "plausible-but-true-on-the-key",
+        QUESTIONS,
+        "  - text: Demining operations\n    correct: true\n",
+        "  - text: Demining operations\n    correct: true\n"
+        "    plausible_but_true: It is true.\n",
+        "plausible_but_true: It is true.",
+        "fx-single",
+        "'plausible_but_true' flags a distractor; it is not allowed on a "
+        "'correct: true' option",
+    ),
+    Broken(
+        "plausible-but-true-without-reason",
+        QUESTIONS,
+        "  - text: Medical assistance\n",
+        "  - text: Medical assistance\n    plausible_but_true:\n",
+        "plausible_but_true:",
+        "fx-single",
+        "'plausible_but_true' needs the reason the true statement does not answer",
+    ),
+    Broken(
+        "plausible-but-true-is-a-boolean",
+        QUESTIONS,
+        "  - text: Medical assistance\n",
+        "  - text: Medical assistance\n    plausible_but_true: true\n",
+        "plausible_but_true: true",
+        "fx-single",
+        "'plausible_but_true' must be text, got a boolean True",
+    ),
+    Broken(
         "unsafe-python-tag",
         QUESTIONS,
         "  explanation: The essay lists demining operations among the humanitarian "
@@ -820,3 +925,58 @@ def test_failed_first_load_leaves_database_empty(
     assert isinstance(result.exception, RuntimeError)
     assert len(calls) == 4
     assert all(count_rows(app, model) == 0 for model in COUNTED)
+
+
+def test_load_stores_spares_any_order_and_plausible_but_true_and_rehashes(
+    loaded_app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    before = {
+        qid: question(loaded_app, qid)
+        for qid in ("fx-matching", "fx-cloze", "fx-single")
+    }
+    bank = copy_bank(tmp_path)
+    path = bank / QUESTIONS
+    rewrite(
+        path,
+        "    right: Clear communication channels\n",
+        "    right: Clear communication channels\n  spares: [Air support]\n",
+    )
+    rewrite(
+        path,
+        "  bloom: remember\n- id: fx-short",
+        "  bloom: remember\n  any_order: true\n- id: fx-short",
+    )
+    rewrite(
+        path,
+        "  - text: Medical assistance\n",
+        "  - text: Medical assistance\n"
+        "    plausible_but_true: Missions do give medical care, but not by clearing"
+        " mines.\n",
+    )
+
+    result = load(runner, bank)
+
+    assert result.exit_code == 0, result.output
+    assert "Loaded: 0 added, 3 updated, 0 retired." in result.output
+    after = {qid: question(loaded_app, qid) for qid in before}
+    assert all(after[q].content_hash != before[q].content_hash for q in before)
+    matching = after["fx-matching"].data
+    assert [spare["text"] for spare in matching["spares"]] == ["Air support"]
+    spare_id = matching["spares"][0]["id"]
+    assert re.fullmatch(r"[0-9a-f]{10}", spare_id)
+    assert spare_id not in {p["right_id"] for p in matching["pairs"]}
+    assert after["fx-cloze"].data["any_order"] is True
+    flagged = {
+        o["text"]: o.get("plausible_but_true")
+        for o in after["fx-single"].data["options"]
+    }
+    assert flagged == {
+        "Infrastructure development": None,
+        "Demining operations": None,
+        "Medical assistance": (
+            "Missions do give medical care, but not by clearing mines."
+        ),
+    }
+    # Absent keys stay absent, so unflagged questions keep their stored data.
+    assert "spares" not in before["fx-matching"].data
+    assert "any_order" not in before["fx-cloze"].data
