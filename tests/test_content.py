@@ -980,3 +980,39 @@ def test_load_stores_spares_any_order_and_plausible_but_true_and_rehashes(
     # Absent keys stay absent, so unflagged questions keep their stored data.
     assert "spares" not in before["fx-matching"].data
     assert "any_order" not in before["fx-cloze"].data
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Peacekeepers [[monitor]] ceasefires.",
+            "'any_order' needs 2 to 6 blanks, found 1",
+        ),
+        (
+            "Seven blanks " + " ".join(f"[[w{n}]]" for n in range(7)),
+            "'any_order' needs 2 to 6 blanks, found 7",
+        ),
+    ],
+)
+def test_any_order_cloze_needs_two_to_six_blanks(
+    runner: FlaskCliRunner, tmp_path: Path, text: str, message: str
+) -> None:
+    bank = copy_bank(tmp_path)
+    path = rewrite(
+        bank / QUESTIONS,
+        "  text: Missions send specially trained [[military personnel|soldiers]] to "
+        "regions facing [[political instability|instability]] or conflict.\n",
+        f"  text: {text}\n  any_order: true\n",
+    )
+
+    result = runner.invoke(args=["content", "check", str(bank)])
+
+    assert result.exit_code == 1, result.output
+    [error] = errors_in(result.output)
+    assert (error.path, error.line, error.ident) == (
+        str(path),
+        line_of(path, "any_order: true"),
+        "fx-cloze",
+    )
+    assert error.message == message

@@ -39,6 +39,7 @@ LINT_CODES = (
 )
 MIN_PAIRS, MAX_PAIRS = 3, 6
 MAX_SPARES = 3
+MAX_ANY_ORDER_BLANKS = 6
 COMMON_KEYS = {
     "id",
     "type",
@@ -584,10 +585,12 @@ def _read_cloze(check: Checker, item: Mapping, qid: str) -> dict[str, Any] | Non
                 qid,
             )
             return None
-        if any_order and len(blanks) < 2:
+        if any_order and not 2 <= len(blanks) <= MAX_ANY_ORDER_BLANKS:
+            # The grader tries every order of the typed blanks (6! = 720 at most).
             check.error(
                 item.line_of("any_order"),
-                "'any_order' needs at least two blanks to reorder",
+                f"'any_order' needs 2 to {MAX_ANY_ORDER_BLANKS} blanks, "
+                f"found {len(blanks)}",
                 qid,
             )
             return None
