@@ -46,6 +46,7 @@ ERROR_LINE = re.compile(
     r"^error: (?P<path>[^:]+)(?::(?P<line>\d+))?:(?: \[(?P<ident>[^\]]+)\])? "
     r"(?P<message>.*)$"
 )
+SPARES = "  spares: [Air support]\n"
 TF_QUOTE = "These exercises boost our military forces' operational readiness"
 
 
@@ -327,7 +328,9 @@ BROKEN = [
     Broken(
         "matching-with-two-pairs",
         QUESTIONS,
-        "  - left: Host-nation relations\n    right: Clear communication channels\n",
+        "  - left: Military preparedness\n    right: Joint training exercises\n"
+        "  - left: Unclear rules of engagement\n"
+        "    right: Comprehensive operational guidelines\n",
         "",
         "pairs:",
         "fx-matching",
@@ -337,8 +340,7 @@ BROKEN = [
     Broken(
         "spare-is-a-pairs-right",
         QUESTIONS,
-        "    right: Clear communication channels\n",
-        "    right: Clear communication channels\n"
+        SPARES,
         "  spares: [Air support, ' thorough  TRAINING ']\n",
         "spares: [Air support",
         "fx-matching",
@@ -347,8 +349,7 @@ BROKEN = [
     Broken(
         "spare-listed-twice",
         QUESTIONS,
-        "    right: Clear communication channels\n",
-        "    right: Clear communication channels\n"
+        SPARES,
         "  spares: [Air support, air  Support]\n",
         "spares: [Air support",
         "fx-matching",
@@ -357,8 +358,7 @@ BROKEN = [
     Broken(
         "four-spares",
         QUESTIONS,
-        "    right: Clear communication channels\n",
-        "    right: Clear communication channels\n"
+        SPARES,
         "  spares: [A one, A two, A three, A four]\n",
         "spares: [A one",
         "fx-matching",
@@ -367,8 +367,8 @@ BROKEN = [
     Broken(
         "no-spares",
         QUESTIONS,
-        "    right: Clear communication channels\n",
-        "    right: Clear communication channels\n  spares: []\n",
+        SPARES,
+        "  spares: []\n",
         "spares: []",
         "fx-matching",
         "'spares' must not be empty",
@@ -376,8 +376,8 @@ BROKEN = [
     Broken(
         "spare-is-a-number",
         QUESTIONS,
-        "    right: Clear communication channels\n",
-        "    right: Clear communication channels\n  spares: [1978]\n",
+        SPARES,
+        "  spares: [1978]\n",
         "spares: [1978]",
         "fx-matching",
         "each entry of 'spares' must be text, got a number 1978",
@@ -702,7 +702,7 @@ def test_load_adds_the_bank_then_reports_no_changes_on_a_second_load(
         "Quiz": 2,
         "Essay": 1,
         "Passage": 8,
-        "QuestionSource": 6,
+        "QuestionSource": 7,
     }
 
 
@@ -797,7 +797,7 @@ def test_load_retires_removed_question_keeping_learners_history(
     assert question(loaded_app, "fx-single").retired
     assert not question(loaded_app, "fx-multiple").retired
     assert count_rows(loaded_app, Question) == 6
-    assert count_rows(loaded_app, QuestionSource) == 6
+    assert count_rows(loaded_app, QuestionSource) == 7
     with loaded_app.app_context():
         [response] = db.session.scalars(select(Response))
         assert response.question.prompt.endswith("Which humanitarian task is this?")
@@ -936,11 +936,7 @@ def test_load_stores_spares_any_order_and_plausible_but_true_and_rehashes(
     }
     bank = copy_bank(tmp_path)
     path = bank / QUESTIONS
-    rewrite(
-        path,
-        "    right: Clear communication channels\n",
-        "    right: Clear communication channels\n  spares: [Air support]\n",
-    )
+    rewrite(path, SPARES, "  spares: [Air support, Naval blockade]\n")
     rewrite(
         path,
         "  bloom: remember\n- id: fx-short",
@@ -961,10 +957,14 @@ def test_load_stores_spares_any_order_and_plausible_but_true_and_rehashes(
     after = {qid: question(loaded_app, qid) for qid in before}
     assert all(after[q].content_hash != before[q].content_hash for q in before)
     matching = after["fx-matching"].data
-    assert [spare["text"] for spare in matching["spares"]] == ["Air support"]
-    spare_id = matching["spares"][0]["id"]
-    assert re.fullmatch(r"[0-9a-f]{10}", spare_id)
-    assert spare_id not in {p["right_id"] for p in matching["pairs"]}
+    assert [spare["text"] for spare in matching["spares"]] == [
+        "Air support",
+        "Naval blockade",
+    ]
+    assert matching["spares"][0] == before["fx-matching"].data["spares"][0]
+    spare_ids = [spare["id"] for spare in matching["spares"]]
+    assert all(re.fullmatch(r"[0-9a-f]{10}", i) for i in spare_ids)
+    assert not set(spare_ids) & {p["right_id"] for p in matching["pairs"]}
     assert after["fx-cloze"].data["any_order"] is True
     flagged = {
         o["text"]: o.get("plausible_but_true")
@@ -978,8 +978,10 @@ def test_load_stores_spares_any_order_and_plausible_but_true_and_rehashes(
         ),
     }
     # Absent keys stay absent, so unflagged questions keep their stored data.
-    assert "spares" not in before["fx-matching"].data
     assert "any_order" not in before["fx-cloze"].data
+    assert all(
+        "plausible_but_true" not in o for o in before["fx-single"].data["options"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,8 @@ class QuestionDoc:
     lint_ignore: dict[str, str] = field(default_factory=dict)
     prompt_line: int = 0
     options_line: int = 0
+    # The line of each of the question's own keys (`text`, `pairs`, ...), for lint.
+    key_lines: dict[str, int] = field(default_factory=dict)
 
     def content_hash(self, titles: dict[str, str] | None = None) -> str:
         """A digest of everything authored, to detect changes between loads.
@@ -408,6 +410,7 @@ def _read_question(
         lint_ignore=lint_ignore,
         prompt_line=item.line_of("prompt"),
         options_line=item.line_of("options"),
+        key_lines=dict(item.key_lines),
     )
 
 
