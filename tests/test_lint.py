@@ -17,6 +17,7 @@ from flask.testing import FlaskCliRunner
 
 from quizapp.content import read_bank
 from quizapp.content.bank import Bank
+from quizapp.content.schema import LINT_CODES
 from quizapp.models import Essay, Passage, Question, QuestionSource, Quiz
 from tests.conftest import FIXTURE_CONTENT, count_rows
 
@@ -1008,3 +1009,12 @@ def test_lint_ignore_key_longest_share_leaves_the_item_out(tmp_path: Path) -> No
     bank, _ = lint(tmp_path, *items)  # 3 of 9 counted
 
     assert bank.warnings == []
+
+
+def test_every_acceptable_lint_code_is_documented_in_the_content_readme() -> None:
+    readme = (Path(__file__).parent.parent / "content" / "README.md").read_text(
+        encoding="utf-8"
+    )
+
+    for code in LINT_CODES:
+        assert f"| `{code}` | warning" in readme, code

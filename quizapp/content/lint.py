@@ -45,7 +45,7 @@ _STOPWORD_TEXT = """
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # Rule 16: hedges make a statement safe to call true; absolutes make it easy to
-# call false. Multi-word cues first, so "as well as" is not also read as "well".
+# call false. Matched as whole words or phrases ("can" never matches "cannot").
 TF_HEDGES = (
     "as well as",
     "can",
