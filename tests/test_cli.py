@@ -186,5 +186,5 @@ def test_anki_export_shows_progress_on_stderr(
 
     assert result.exit_code == 0, result.output
     assert f"Writing {target}" in result.stderr
-    assert result.stdout.strip() == f"Wrote 6 notes (9 cards) to {target}."
+    assert result.stdout.strip() == f"Wrote 6 notes (10 cards) to {target}."
     assert target.exists()
