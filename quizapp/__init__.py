@@ -24,6 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     from . import cli, database, errors, health, quiz, ratelimits, security, sessions
+    from .study import init_app as init_study
 
     security.init_app(app)
     sessions.init_app(app)
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     health.init_app(app)
     quiz.init_app(app)
+    init_study(app)
     ratelimits.init_app(app)  # after the views it limits
     cli.init_app(app)
     return app

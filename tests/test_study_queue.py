@@ -327,3 +327,22 @@ def test_a_quiz_answer_becomes_a_review_with_the_suggested_rating(app: Flask) ->
         logs = db.session.scalars(select(ReviewLog).order_by(ReviewLog.id)).all()
     assert [(log.rating, log.source) for log in logs] == [(1, "exam"), (3, "practice")]
     assert logs[1].before["reps"] == 1 and logs[1].state_before == int(State.Learning)
+
+
+def test_picked_questions_are_studied_today_whether_due_or_not(app: Flask) -> None:
+    learner = add_learner(app, new_per_day=0)
+    picked = parse_scope("questions:fx-cloze,fx-single")
+    with app.app_context():
+        for question in ("fx-single", "fx-cloze"):
+            assert queue.record_quiz_review(learner, question, 1.0, "exam", T0)
+            assert queue.record_quiz_review(
+                learner, question, 1.0, "exam", T0 + timedelta(minutes=10)
+            )
+        db.session.commit()
+    tomorrow = T0 + timedelta(days=1)
+    assert snap(app, learner, tomorrow).due == 0  # not due yet by FSRS
+    first = snap(app, learner, tomorrow, picked)
+    assert first.due == 2 and first.head.question_id == "fx-single"
+    rate_next(app, learner, Rating.Good, tomorrow, picked)
+    rate_next(app, learner, Rating.Good, tomorrow, picked)
+    assert snap(app, learner, tomorrow + timedelta(seconds=1), picked).head is None

@@ -11,7 +11,7 @@ learner was shown. Functions here add and flush; the caller commits.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,11 @@ class Scope:
     ids: tuple[str, ...] = ()
 
     @property
+    def picked(self) -> bool:
+        """Questions named one by one (not a whole essay, topic or the bank)."""
+        return self.kind in ("questions", "attempt")
+
+    @property
     def token(self) -> str:
         """The scope as the ?scope= parameter spells it ("" for the whole bank)."""
         if self.kind == "all":
@@ -145,6 +150,7 @@ class Opening:
     content_version: int | None
     content_loaded_at: datetime | None
     learner_exists: bool
+    settings_saved: bool
 
 
 def opening(learner_id: str | None) -> Opening:
@@ -167,7 +173,7 @@ def opening(learner_id: str | None) -> Opening:
         ).select_from(anchor.outerjoin(_settings, s.learner_id == (learner_id or "")))
     ).one()
     settings = DEFAULTS if row[3] is None else Settings(*row[3:])
-    return Opening(settings, row[0], row[1], bool(row[2]))
+    return Opening(settings, row[0], row[1], bool(row[2]), row[3] is not None)
 
 
 def settings_of(learner_id: str | None) -> Settings:
@@ -241,10 +247,18 @@ def snapshot(
     reviews_today = _count(_log, *today, lg.state_before == REVIEW)
     new_today = _count(_log, *today, lg.state_before.is_(None))
     learning_due = and_(c.state != REVIEW, c.due <= now)
-    review_due = and_(c.state == REVIEW, c.due < day.end, c.last_review < day.start)
-    due_now = or_(
-        learning_due, and_(review_due, reviews_today < settings.max_reviews_per_day)
+    review_due: ColumnElement[bool] = and_(
+        c.state == REVIEW, c.due < day.end, c.last_review < day.start
     )
+    reviews_open: ColumnElement[bool] = reviews_today < settings.max_reviews_per_day
+    new_open: ColumnElement[bool] = new_today < settings.new_per_day
+    if scope.picked:
+        # Questions picked by name (weakest, missed in an attempt) are studied
+        # today whether due or not, once each plus their learning steps, and
+        # outside the daily limits: the learner asked for exactly these.
+        review_due = and_(~learning_due, c.last_review < day.start)
+        reviews_open = new_open = true()
+    due_now = or_(learning_due, and_(review_due, reviews_open))
     head = (
         select(c.id, c.question_id, *[c[k] for k in _STATE_COLUMNS])
         .select_from(cards)
@@ -257,7 +271,7 @@ def snapshot(
     new_head = (
         select(q.id)
         .select_from(_question.join(_essay, _essay.c.id == q.essay_id))
-        .where(*in_scope, unseen, new_today < settings.new_per_day)
+        .where(*in_scope, unseen, new_open)
         .order_by(_essay.c.position, q.position, q.id)
         .limit(1)
         .scalar_subquery()
@@ -295,6 +309,8 @@ def snapshot(
     card_id, question_id, *state = row[10:]
     reviews_left = max(0, settings.max_reviews_per_day - done_reviews)
     new_left = max(0, settings.new_per_day - done_new)
+    if scope.picked:
+        reviews_left = new_left = unseen_count + reviews
     found: Head | None = None
     if card_id is not None:
         found = Head(question_id, card_id, CardState.from_row(_named(state)))
@@ -487,3 +503,16 @@ def undo_last(learner_id: str, log_id: int | None = None) -> bool:
             .values({k: getattr(before, k) for k in _STATE_COLUMNS})
         )
     return True
+
+
+def save_settings(learner_id: str, settings: Settings, new: bool = False) -> None:
+    """Store a learner's settings; with `new`, only if they have none yet."""
+    values = asdict(settings)
+    statement = _insert(_settings).values(learner_id=learner_id, **values)
+    if new:
+        statement = statement.on_conflict_do_nothing(index_elements=["learner_id"])
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=["learner_id"], set_=values
+        )
+    db.session.execute(statement)
