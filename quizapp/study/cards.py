@@ -21,6 +21,7 @@ from ..quiz import fragments
 from ..quiz.attempts import get_or_create_learner, load_attempt, missed_question_ids
 from ..quiz.forms import AnswerForm, answer_fields, answer_form, answer_from
 from ..quiz.lookups import version_stamp
+from ..security import csrf_token
 
 QuestionView = fragments.QuestionView
 
@@ -32,6 +33,7 @@ __all__ = [
     "answer_form",
     "answer_from",
     "content_stamp",
+    "csrf_token",
     "ensure_learner",
     "fields_html",
     "grade_answer",

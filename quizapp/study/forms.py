@@ -114,7 +114,3 @@ class SettingsForm(FlaskForm):
         """The form with every known time zone as a choice."""
         super().__init__(*args, **kwargs)
         self.time_zone.choices = [(name, name) for name in zone_names()]
-
-
-class TokenForm(FlaskForm):
-    """Just the CSRF token, for forms whose fields come from elsewhere."""

@@ -30,7 +30,7 @@ from ..extensions import db, limiter
 from ..models import utcnow
 from . import cards, progress, queue
 from .days import known_zone, local_time
-from .forms import RateForm, SettingsForm, ShownForm, TokenForm, UndoForm
+from .forms import RateForm, SettingsForm, ShownForm, UndoForm
 from .queue import Opening, Scope, ScopeError, Settings, Snapshot
 from .scheduler import (
     RATING_LABELS,
@@ -293,6 +293,7 @@ def _page(
         "snap": snap,
         "scope": scope,
         "scope_label": _scope_label(scope),
+        "csrf": cards.csrf_token(),
         "study_script": url_for("static", filename="study.js"),
         "undo_form": UndoForm(formdata=None, log=snap.last_log_id, scope=scope.token)
         if snap.last_log_id
@@ -326,7 +327,6 @@ def _page(
             fields = cards.fields_html(view, order, form)
         context.update(
             view=view,
-            token_form=TokenForm(formdata=None),
             fields_html=fields,
             form=form,
             fields=cards.answer_fields(form) if form else [],
@@ -337,7 +337,6 @@ def _page(
     intervals = previews(head.card, now, settings.desired_retention)
     context.update(
         feedback=feedback,
-        rate_form=RateForm(formdata=None),
         suggested=RATING_LABELS[suggested],
         buttons=[
             {
