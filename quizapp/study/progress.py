@@ -10,9 +10,10 @@ from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from fsrs import Rating, State
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from ..extensions import db
 from ..models import Essay, Passage, Question, QuestionSource, ReviewLog, StudyCard
@@ -232,7 +233,7 @@ def report(learner_id: str, now: datetime, settings: Settings) -> Report:
     )
 
 
-def _cards(learner_id: str) -> list[StudyCard]:
+def _cards(learner_id: str) -> list[Row[Any]]:
     c = StudyCard.__table__.c
     return list(
         db.session.execute(
