@@ -23,7 +23,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import cli, database, errors, health, quiz, ratelimits, security
+    from . import cli, database, errors, health, quiz, ratelimits, security, study
     from .serving import init_app as init_serving
 
     init_serving(app)  # first: its hook runs before every other one
@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     health.init_app(app)
     ratelimits.init_app(app)
     quiz.init_app(app)
+    study.init_app(app)
     security.init_app(app)  # CSRF on every POST: after the views are registered
     cli.init_app(app)
     return app

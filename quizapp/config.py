@@ -53,6 +53,7 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATE_LIMIT_DECKS": "20 per minute",
         "RATE_LIMIT_ANSWER": "600 per minute",
         "RATE_LIMIT_WRITE": "120 per minute",
+        "RATE_LIMIT_STUDY": "120 per minute",
         "RATE_LIMIT_KEY_PREFIX": "quizapp:",
         "CATALOGUE_PAGE_SIZE": 24,
         "CONTENT_CACHE_BYTES": 64 * 1024 * 1024,

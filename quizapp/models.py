@@ -18,8 +18,10 @@ def utcnow() -> datetime:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """A stored time, timezone-aware: SQLite hands back naive datetimes, all UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """The same instant in UTC; a naive value (SQLite drops the zone) is UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def new_token() -> str:
@@ -203,3 +205,72 @@ class Response(db.Model):
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempt: Mapped[Attempt] = relationship(back_populates="responses")
     question: Mapped[Question] = relationship()
+
+
+class StudySettings(db.Model):
+    """A learner's study-mode settings: daily limits, retention, their study day."""
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learner.id"), primary_key=True)
+    new_per_day: Mapped[int] = mapped_column(default=20)
+    max_reviews_per_day: Mapped[int] = mapped_column(default=200)
+    desired_retention: Mapped[float] = mapped_column(default=0.9)
+    # An IANA zone name (Europe/Berlin); the study day runs from day_starts_at_hour
+    # there to the same hour the next day, as Anki's does.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    day_starts_at_hour: Mapped[int] = mapped_column(default=4)
+
+
+class StudyCard(db.Model):
+    """One learner's FSRS memory state for one question, created at its first review.
+
+    `reps` counts the reviews: a rating form carries the count it was shown, so a
+    second post of the same form (double click, second tab) changes nothing.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("learner_id", "question_id"),
+        # "What is due for this learner", most overdue first: one index range.
+        db.Index("ix_study_card_learner_id_due", "learner_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learner.id"))
+    question_id: Mapped[str] = mapped_column(ForeignKey("question.id"), index=True)
+    # fsrs.State: 1 learning, 2 review, 3 relearning.
+    state: Mapped[int]
+    step: Mapped[int | None]
+    stability: Mapped[float | None]
+    difficulty: Mapped[float | None]
+    due: Mapped[datetime]
+    last_review: Mapped[datetime | None]
+    reps: Mapped[int] = mapped_column(default=0)
+    lapses: Mapped[int] = mapped_column(default=0)
+
+
+class ReviewLog(db.Model):
+    """One rating of a card: when, how, from where, and the card's state before it.
+
+    `before` holds every column of the card as it was (None: the review created
+    it), so undo restores it exactly; the columns after it are what Anki's revlog
+    needs (interval, difficulty, type) and what the progress page counts.
+    """
+
+    __table_args__ = (
+        db.Index("ix_review_log_learner_id_reviewed_at", "learner_id", "reviewed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("study_card.id"), index=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learner.id"))
+    reviewed_at: Mapped[datetime]
+    rating: Mapped[int]  # fsrs.Rating: 1 again, 2 hard, 3 good, 4 easy
+    source: Mapped[str] = mapped_column(String(10))  # study, practice, exam, anki
+    state_before: Mapped[int | None]  # None: a new card
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    state_after: Mapped[int]
+    stability_after: Mapped[float]
+    difficulty_after: Mapped[float]
+    # Seconds from this review to the card's next due time (Anki's interval).
+    interval_seconds: Mapped[int]
+    # How long the learner took, when known (Anki's revlog time).
+    duration_ms: Mapped[int | None]
