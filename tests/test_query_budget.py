@@ -19,12 +19,15 @@ from tests.test_quiz import payload, question_at
 
 # What each page needs today (cold caches for the question and its fragments):
 # catalogue 1 (content version + the learner's scores in one statement); question
-# 2 (the slot lookup + loading the question on a cache miss); answer 4 (the read,
-# then under the lock: attempt, response, insert); feedback 1; finish 2; results 2.
+# 2 (the slot lookup + loading the question on a cache miss); answer 8 (the read,
+# then under the lock: attempt, response, insert; and, this being a practice
+# answer, its review for study mode: the learner's retention setting, the study
+# card under lock, the card's insert or update, the review log); feedback 1;
+# finish 2; results 2.
 BUDGET = {
     "catalogue": 1,
     "question": 2,
-    "answer": 4,
+    "answer": 8,
     "feedback": 1,
     "finish": 2,
     "results": 2,

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..grading import Verdict, grade
 from ..models import Attempt, Learner, Question, Quiz, Response, new_token, utcnow
 from ..questions import question_query, quiz_questions
+from ..study.queue import record_quiz_review
 from .pages import missed_among
 
 if TYPE_CHECKING:
@@ -243,6 +244,11 @@ def save_answer(
             version=1,
         )
         db.session.add(response)
+        if attempt.mode == "practice":
+            # Practice answers are final: the first one moves the study schedule.
+            record_quiz_review(
+                attempt.learner_id, question.id, verdict.score, "practice", utcnow()
+            )
     elif response.answer == answer:
         return response, verdict
     elif attempt.mode == "practice" or seen_version != response.version:
@@ -265,6 +271,16 @@ def finish_attempt(attempt: Attempt) -> None:
     total = sum(r.score for r in attempt.responses)
     attempt.score = round(total / len(attempt.layout), 4) if attempt.layout else 0.0
     attempt.finished_at = utcnow()
+    if attempt.mode == "exam":
+        # An exam's answers count as reviews once they are final, at finish.
+        for response in attempt.responses:
+            record_quiz_review(
+                attempt.learner_id,
+                response.question_id,
+                response.score,
+                "exam",
+                attempt.finished_at,
+            )
     db.session.flush()
 
 

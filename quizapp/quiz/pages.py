@@ -25,7 +25,14 @@ from sqlalchemy.types import JSON
 
 from ..extensions import db
 from ..fastread import FastStatement, Row, all_of, first_of
-from ..models import Attempt, AttemptFacts, ContentState, Response
+from ..models import (
+    Attempt,
+    AttemptFacts,
+    ContentState,
+    Response,
+    StudyCard,
+    utcnow,
+)
 from . import fragments
 from .fragments import QuestionView
 from .urls import attempt_url
@@ -465,10 +472,22 @@ def finish_page(record: AttemptRecord, csrf: str) -> FinishPage:
 # The catalogue.
 # ---------------------------------------------------------------------------------
 
+_card = StudyCard.__table__
+# The learner's study cards due now (the index on learner and due answers it).
+_DUE_NOW = (
+    select(func.count())
+    .select_from(_card)
+    .where(
+        _card.c.learner_id == bindparam("learner_id"), _card.c.due <= bindparam("now")
+    )
+    .scalar_subquery()
+)
+
 CATALOGUE_READ = FastStatement(
     select(
         _state.c.version.label("state_version"),
         _state.c.loaded_at.label("state_loaded_at"),
+        _DUE_NOW.label("due_now"),
         _attempt.c.quiz_id.label("quiz_id"),
         func.max(_attempt.c.score).label("best"),
         func.max(case((_attempt.c.finished_at.is_(None), _attempt.c.id))).label(
@@ -503,6 +522,7 @@ class CataloguePage:
     essays: tuple[tuple[str, str], ...]
     best: tuple[str, ...]
     actions: tuple[str, ...]
+    due_label: str
     csrf: str
 
 
@@ -517,12 +537,14 @@ class PageOutOfRange(LookupError):
 
 def catalogue_page(learner_id: str, page: int, csrf: str) -> tuple[CataloguePage, str]:
     """Catalogue page `page` for this learner, and the content version it shows."""
-    (rows,) = all_of([(CATALOGUE_READ, {"learner_id": learner_id})], db.engine)
-    version = ""
+    params = {"learner_id": learner_id, "now": utcnow()}
+    (rows,) = all_of([(CATALOGUE_READ, params)], db.engine)
+    version, due_now = "", 0
     best: dict[int, float] = {}
     resume: set[int] = set()
     for row in rows:
         version = version_stamp(row["state_version"], row["state_loaded_at"])
+        due_now = row["due_now"] or 0
         if row["quiz_id"] is None:
             continue
         if row["best"] is not None:
@@ -545,6 +567,7 @@ def catalogue_page(learner_id: str, page: int, csrf: str) -> tuple[CataloguePage
             for card in cards
         ),
         actions=tuple("Resume" if card.id in resume else "Start" for card in cards),
+        due_label=f"{due_now} card" + ("" if due_now == 1 else "s"),
         csrf=csrf,
     ), version
 

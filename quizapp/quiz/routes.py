@@ -26,6 +26,7 @@ from ..database import write_lock
 from ..extensions import db
 from ..models import Attempt, Essay, Question, Quiz
 from ..ratelimits import limit
+from ..study.progress import paragraph_mastery
 from . import attempts as ops
 from . import catalogue as listing
 from . import pages
@@ -277,6 +278,7 @@ def essay(slug: str) -> str:
         "quiz/essay.html",
         essay=essay,
         cited=listing.questions_by_passage(essay),
+        mastery=paragraph_mastery(learner_id(), slug),
         highlight=request.args.get("from", ""),
     )
 

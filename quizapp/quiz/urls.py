@@ -45,4 +45,6 @@ def _links() -> dict[str, str]:
         "catalogue": url_for("quiz.catalogue"),
         "builder": url_for("quiz.builder"),
         "deck_bank": url_for("quiz.deck_bank"),
+        "study": url_for("study.study"),
+        "progress": url_for("study.progress_page"),
     }
