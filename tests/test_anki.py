@@ -186,8 +186,8 @@ def test_every_fixture_question_becomes_a_rendering_note(
     assert guids(collection, log.new) == {builder.note_guid(qid) for qid in ids}
     assert not log.conflicting and not log.updated
     assert build.notes == len(ids) == collection.note_count()
-    # One card per choice/typed question, per cloze blank (2) and per pair (3).
-    assert build.cards == 9 == collection.card_count()
+    # One card per choice/typed question, per cloze blank (2) and per pair (4).
+    assert build.cards == 10 == collection.card_count()
     assert_every_card_renders(collection)
 
 
@@ -240,8 +240,8 @@ def test_style_revision_moves_with_templates_and_css() -> None:
     )
     digest = hashlib.sha256(payload.encode()).hexdigest()
     assert (STYLE_REVISION, digest) == (
-        1795354200,
-        "d574c17f4f9a1be67b1b853a5d95a235d7dc95b2c1e6547ece40ad3f8bf25bc3",
+        1796191200,
+        "a4e006a1b0642f30c08506f32306315b4199c12130a6ad30030c9487f7e3a49b",
     ), f"templates changed: bump STYLE_REVISION, digest is now {digest}"
 
 
@@ -299,16 +299,87 @@ def test_matching_note_has_one_card_per_pair(
     import_deck(collection, export(loaded_app), tmp_path)
 
     cards = card_bodies(collection, "fx-matching")
-    rights = ["Thorough training", "Comprehensive operational guidelines"]
-    rights.append("Clear communication channels")
+    rights = ["Thorough training", "Joint training exercises"]
+    rights += ["Comprehensive operational guidelines", "Clear communication channels"]
 
-    assert len(cards) == 3
+    assert len(cards) == 4
     for (front, back), hidden in zip(cards, rights, strict=True):
         assert front.count("[...]") == 1
         assert hidden not in visible_text(front)
         assert all(other in front for other in rights if other != hidden)
         assert hidden in visible_text(back)
         assert "Match each challenge" in front
+
+
+def test_matching_card_lists_the_spares_outside_the_deletions(
+    loaded_app: Flask, collection: Collection, tmp_path: Path
+) -> None:
+    import_deck(collection, export(loaded_app), tmp_path)
+
+    spare = "Also offered, matching no itemAir support"
+    for front, back in card_bodies(collection, "fx-matching"):
+        assert spare in visible_text(front)
+        assert spare in visible_text(back)
+        # The spare is never the hidden answer of a card.
+        revealed = re.findall(r'<span class="cloze"[^>]*>(.*?)</span>', back)
+        assert [visible_text(text) for text in revealed] != ["Air support"]
+    assert "Air support" not in note_for(collection, "fx-matching")["Prompt"]
+    assert_every_card_renders(collection)
+
+
+def test_adding_spares_updates_an_imported_matching_note_in_place(
+    loaded_app: Flask, collection: Collection, tmp_path: Path
+) -> None:
+    with loaded_app.app_context():
+        question = _question("fx-matching")
+        released = dict(question.data)
+        question.data = {"pairs": released["pairs"]}  # as exported before spares
+        question.updated_at = question.updated_at - timedelta(days=1)
+        db.session.commit()
+    import_deck(collection, export(loaded_app), tmp_path)
+    card_ids = set(collection.find_cards(""))
+    note_types = len(collection.models.all_names_and_ids())
+    assert "Air support" not in note_for(collection, "fx-matching")["Pairs"]
+    with loaded_app.app_context():
+        question = _question("fx-matching")
+        question.data = released
+        question.updated_at = question.updated_at + timedelta(days=1)
+        db.session.commit()
+
+    log = import_deck(collection, export(loaded_app), tmp_path).log
+
+    assert guids(collection, log.updated) == {builder.note_guid("fx-matching")}
+    assert not log.new and not log.conflicting
+    assert "Air support" in note_for(collection, "fx-matching")["Pairs"]
+    assert set(collection.find_cards("")) == card_ids  # review history stays put
+    assert len(collection.models.all_names_and_ids()) == note_types  # no fork
+    assert_every_card_renders(collection)
+
+
+def test_markup_in_a_spare_arrives_as_text(
+    loaded_app: Flask, collection: Collection, tmp_path: Path
+) -> None:
+    with loaded_app.app_context():
+        question = _question("fx-matching")
+        question.data = {
+            **question.data,
+            "spares": [
+                {"id": "s1", "text": PAYLOAD},
+                {"id": "s2", "text": "{{c9::x}}"},
+            ],
+        }
+        db.session.commit()
+
+    import_deck(collection, export(loaded_app), tmp_path)
+
+    cards = card_bodies(collection, "fx-matching")
+    assert len(cards) == 4  # no card for the "c9" in a spare
+    for front, back in cards:
+        for body in (front, back):
+            assert "<script" not in body and "<img" not in body
+            assert PAYLOAD in visible_text(body)
+            assert "{{c9::x}}" in visible_text(body)
+    assert_every_card_renders(collection)
 
 
 def test_short_answer_card_asks_for_a_typed_answer(
@@ -555,7 +626,7 @@ def test_cli_exports_the_whole_bank(
     result = runner.invoke(args=["anki", "export", "-o", str(target)])
 
     assert result.exit_code == 0, result.output
-    assert f"Wrote 6 notes (9 cards) to {target}." in result.output
+    assert f"Wrote 6 notes (10 cards) to {target}." in result.output
     log = import_deck(collection, DeckBuild(target.read_bytes(), 6, 9), tmp_path).log
     assert len(log.new) == 6
 

@@ -46,6 +46,7 @@ ERROR_LINE = re.compile(
     r"^error: (?P<path>[^:]+)(?::(?P<line>\d+))?:(?: \[(?P<ident>[^\]]+)\])? "
     r"(?P<message>.*)$"
 )
+SPARES = "  spares: [Air support]\n"
 TF_QUOTE = "These exercises boost our military forces' operational readiness"
 
 
@@ -325,6 +326,110 @@ BROKEN = [
         "quote not found in essay 'cooperation-peacekeeping-missions'",
     ),
     Broken(
+        "matching-with-two-pairs",
+        QUESTIONS,
+        "  - left: Military preparedness\n    right: Joint training exercises\n"
+        "  - left: Unclear rules of engagement\n"
+        "    right: Comprehensive operational guidelines\n",
+        "",
+        "pairs:",
+        "fx-matching",
+        "matching needs 3 to 6 pairs, found 2",
+        after="- id: fx-matching",
+    ),
+    Broken(
+        "spare-is-a-pairs-right",
+        QUESTIONS,
+        SPARES,
+        "  spares: [Air support, ' thorough  TRAINING ']\n",
+        "spares: [Air support",
+        "fx-matching",
+        "spare 'thorough  TRAINING' is also a pair's right-hand answer",
+    ),
+    Broken(
+        "spare-listed-twice",
+        QUESTIONS,
+        SPARES,
+        "  spares: [Air support, air  Support]\n",
+        "spares: [Air support",
+        "fx-matching",
+        "spare 'air  Support' is listed twice",
+    ),
+    Broken(
+        "four-spares",
+        QUESTIONS,
+        SPARES,
+        "  spares: [A one, A two, A three, A four]\n",
+        "spares: [A one",
+        "fx-matching",
+        "'spares' holds 1 to 3 answers, found 4",
+    ),
+    Broken(
+        "no-spares",
+        QUESTIONS,
+        SPARES,
+        "  spares: []\n",
+        "spares: []",
+        "fx-matching",
+        "'spares' must not be empty",
+    ),
+    Broken(
+        "spare-is-a-number",
+        QUESTIONS,
+        SPARES,
+        "  spares: [1978]\n",
+        "spares: [1978]",
+        "fx-matching",
+        "each entry of 'spares' must be text, got a number 1978",
+    ),
+    Broken(
+        "any-order-is-text",
+        QUESTIONS,
+        "  bloom: remember\n- id: fx-short",
+        "  bloom: remember\n  any_order: 'yes'\n- id: fx-short",
+        "any_order: 'yes'",
+        "fx-cloze",
+        "'any_order' must be true or false, got str 'yes'",
+    ),
+    Broken(
+        "any-order-outside-cloze",
+        QUESTIONS,
+        "  answers: [Haiti, Republic of Haiti]\n",
+        "  answers: [Haiti, Republic of Haiti]\n  any_order: true\n",
+        "any_order: true",
+        "fx-short",
+        "unknown field 'any_order'",
+    ),
+    Broken(
+        "plausible-but-true-on-the-key",
+        QUESTIONS,
+        "  - text: Demining operations\n    correct: true\n",
+        "  - text: Demining operations\n    correct: true\n"
+        "    plausible_but_true: It is true.\n",
+        "plausible_but_true: It is true.",
+        "fx-single",
+        "'plausible_but_true' flags a distractor; it is not allowed on a "
+        "'correct: true' option",
+    ),
+    Broken(
+        "plausible-but-true-without-reason",
+        QUESTIONS,
+        "  - text: Medical assistance\n",
+        "  - text: Medical assistance\n    plausible_but_true:\n",
+        "plausible_but_true:",
+        "fx-single",
+        "'plausible_but_true' needs the reason the true statement does not answer",
+    ),
+    Broken(
+        "plausible-but-true-is-a-boolean",
+        QUESTIONS,
+        "  - text: Medical assistance\n",
+        "  - text: Medical assistance\n    plausible_but_true: true\n",
+        "plausible_but_true: true",
+        "fx-single",
+        "'plausible_but_true' must be text, got a boolean True",
+    ),
+    Broken(
         "unsafe-python-tag",
         QUESTIONS,
         "  explanation: The essay lists demining operations among the humanitarian "
@@ -597,7 +702,7 @@ def test_load_adds_the_bank_then_reports_no_changes_on_a_second_load(
         "Quiz": 2,
         "Essay": 1,
         "Passage": 8,
-        "QuestionSource": 6,
+        "QuestionSource": 7,
     }
 
 
@@ -692,7 +797,7 @@ def test_load_retires_removed_question_keeping_learners_history(
     assert question(loaded_app, "fx-single").retired
     assert not question(loaded_app, "fx-multiple").retired
     assert count_rows(loaded_app, Question) == 6
-    assert count_rows(loaded_app, QuestionSource) == 6
+    assert count_rows(loaded_app, QuestionSource) == 7
     with loaded_app.app_context():
         [response] = db.session.scalars(select(Response))
         assert response.question.prompt.endswith("Which humanitarian task is this?")
@@ -820,3 +925,96 @@ def test_failed_first_load_leaves_database_empty(
     assert isinstance(result.exception, RuntimeError)
     assert len(calls) == 4
     assert all(count_rows(app, model) == 0 for model in COUNTED)
+
+
+def test_load_stores_spares_any_order_and_plausible_but_true_and_rehashes(
+    loaded_app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    before = {
+        qid: question(loaded_app, qid)
+        for qid in ("fx-matching", "fx-cloze", "fx-single")
+    }
+    bank = copy_bank(tmp_path)
+    path = bank / QUESTIONS
+    rewrite(path, SPARES, "  spares: [Air support, Naval blockade]\n")
+    rewrite(
+        path,
+        "  bloom: remember\n- id: fx-short",
+        "  bloom: remember\n  any_order: true\n- id: fx-short",
+    )
+    rewrite(
+        path,
+        "  - text: Medical assistance\n",
+        "  - text: Medical assistance\n"
+        "    plausible_but_true: Missions do give medical care, but not by clearing"
+        " mines.\n",
+    )
+
+    result = load(runner, bank)
+
+    assert result.exit_code == 0, result.output
+    assert "Loaded: 0 added, 3 updated, 0 retired." in result.output
+    after = {qid: question(loaded_app, qid) for qid in before}
+    assert all(after[q].content_hash != before[q].content_hash for q in before)
+    matching = after["fx-matching"].data
+    assert [spare["text"] for spare in matching["spares"]] == [
+        "Air support",
+        "Naval blockade",
+    ]
+    assert matching["spares"][0] == before["fx-matching"].data["spares"][0]
+    spare_ids = [spare["id"] for spare in matching["spares"]]
+    assert all(re.fullmatch(r"[0-9a-f]{10}", i) for i in spare_ids)
+    assert not set(spare_ids) & {p["right_id"] for p in matching["pairs"]}
+    assert after["fx-cloze"].data["any_order"] is True
+    flagged = {
+        o["text"]: o.get("plausible_but_true")
+        for o in after["fx-single"].data["options"]
+    }
+    assert flagged == {
+        "Infrastructure development": None,
+        "Demining operations": None,
+        "Medical assistance": (
+            "Missions do give medical care, but not by clearing mines."
+        ),
+    }
+    # Absent keys stay absent, so unflagged questions keep their stored data.
+    assert "any_order" not in before["fx-cloze"].data
+    assert all(
+        "plausible_but_true" not in o for o in before["fx-single"].data["options"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Peacekeepers [[monitor]] ceasefires.",
+            "'any_order' needs 2 to 6 blanks, found 1",
+        ),
+        (
+            "Seven blanks " + " ".join(f"[[w{n}]]" for n in range(7)),
+            "'any_order' needs 2 to 6 blanks, found 7",
+        ),
+    ],
+)
+def test_any_order_cloze_needs_two_to_six_blanks(
+    runner: FlaskCliRunner, tmp_path: Path, text: str, message: str
+) -> None:
+    bank = copy_bank(tmp_path)
+    path = rewrite(
+        bank / QUESTIONS,
+        "  text: Missions send specially trained [[military personnel|soldiers]] to "
+        "regions facing [[political instability|instability]] or conflict.\n",
+        f"  text: {text}\n  any_order: true\n",
+    )
+
+    result = runner.invoke(args=["content", "check", str(bank)])
+
+    assert result.exit_code == 1, result.output
+    [error] = errors_in(result.output)
+    assert (error.path, error.line, error.ident) == (
+        str(path),
+        line_of(path, "any_order: true"),
+        "fx-cloze",
+    )
+    assert error.message == message

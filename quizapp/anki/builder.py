@@ -1,9 +1,11 @@
 """Turn questions from the database into an Anki package (.apkg), in memory.
 
-The only module that imports genanki. Identity rules (see ../shared/ANKI.md): a note's
-GUID comes from its question id, its modification time from the question's
-`updated_at`, and note type and deck ids are constants, so re-importing a newer export
-updates exactly the notes whose questions changed and keeps review history.
+The only module that imports genanki. Identity rules (README.md, "Anki decks"; the
+project's ANKI.md notes, "Stable ids", "GUIDs" and "Timestamps, update rule and
+deterministic output"): a note's GUID comes from its question id, its modification time
+from the question's `updated_at`, and note type and deck ids are constants, so
+re-importing a newer export updates exactly the notes whose questions changed and keeps
+review history.
 """
 
 from __future__ import annotations
@@ -318,8 +320,20 @@ def _matching_fields(question: Question) -> tuple[NoteType, dict[str, str]]:
         f"<td>{_deletion(number, pair['right'])}</td></tr>"
         for number, pair in enumerate(question.data["pairs"], start=1)
     )
+    # Spares go into the Pairs field, after the table: the note type's fields stay
+    # frozen (a new field would fork it in every learner's collection). Listed on
+    # both sides, they stay outside the deletions, so each card still asks to recall
+    # the one hidden right-hand answer.
+    spares = question.data.get("spares", [])
+    listed = "".join(f"<li>{_text(spare['text'])}</li>" for spare in spares)
+    extra = (
+        f'<div class="spares"><span class="label">Also offered, matching no item'
+        f"</span><ul>{listed}</ul></div>"
+        if spares
+        else ""
+    )
     return MATCHING, {
-        "Pairs": f'<table class="pairs">{rows}</table>',
+        "Pairs": f'<table class="pairs">{rows}</table>{extra}',
         "Prompt": _text(question.prompt),
     }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 # Unix time of the last change to any template or the CSS below. Anki replaces a
 # learner's note type only when this is newer than their copy's, so bump it (to the
 # time of the change, never backwards) whenever TEMPLATES or CSS change.
-STYLE_REVISION = 1795354200  # 2026-11-22
+STYLE_REVISION = 1796191200  # 2026-12-02
 
 COMMON_BACK = """\
 {{#Explanation}}<div class="explanation">{{Explanation}}</div>{{/Explanation}}
@@ -202,6 +202,8 @@ li.incorrect .mark { color: var(--muted); }
 table.pairs { border-collapse: collapse; width: 100%; }
 table.pairs td { padding: 0.35em 0.5em; border-bottom: 1px solid var(--rule); }
 table.pairs td.arrow { color: var(--muted); width: 1.5em; text-align: center; }
+.spares { margin: 0.6em 0; }
+.spares ul { margin: 0.2em 0; padding-left: 1.2em; }
 .label {
   display: block;
   color: var(--muted);

@@ -29,7 +29,17 @@ LINT_CODES = (
     "key-longest",
     "option-count",
     "key-position",
+    "key-longest-share",
+    "stem-key-overlap",
+    "tf-cue",
+    "tf-balance",
+    "matching-size",
+    "multi-essay-prompt",
+    "bloom-scenario",
 )
+MIN_PAIRS, MAX_PAIRS = 3, 6
+MAX_SPARES = 3
+MAX_ANY_ORDER_BLANKS = 6
 COMMON_KEYS = {
     "id",
     "type",
@@ -46,10 +56,12 @@ TYPE_KEYS = {
     "single_choice": {"options"},
     "multiple_response": {"options"},
     "true_false": {"answer", "feedback"},
-    "cloze": {"text"},
+    "cloze": {"text", "any_order"},
     "short_answer": {"answers"},
-    "matching": {"pairs"},
+    "matching": {"pairs", "spares"},
 }
+# Keys a type may leave out: required = TYPE_KEYS - OPTIONAL_TYPE_KEYS.
+OPTIONAL_TYPE_KEYS = {"feedback", "any_order", "spares"}
 
 
 @dataclass
@@ -102,6 +114,8 @@ class QuestionDoc:
     lint_ignore: dict[str, str] = field(default_factory=dict)
     prompt_line: int = 0
     options_line: int = 0
+    # The line of each of the question's own keys (`text`, `pairs`, ...), for lint.
+    key_lines: dict[str, int] = field(default_factory=dict)
 
     def content_hash(self, titles: dict[str, str] | None = None) -> str:
         """A digest of everything authored, to detect changes between loads.
@@ -351,7 +365,7 @@ def _read_question(
     type_keys = TYPE_KEYS.get(qtype or "", set())
     required = {"id", "type", "explanation", "source", "tags", "difficulty", "bloom"}
     required |= {"prompt"} if qtype != "cloze" else set()
-    required |= type_keys - {"feedback"}
+    required |= type_keys - OPTIONAL_TYPE_KEYS
     check.keys(item, required, (COMMON_KEYS | type_keys) - required, ident)
     qid = check.text(item, "id", None)
     if qid and not ID_RE.match(qid):
@@ -396,6 +410,7 @@ def _read_question(
         lint_ignore=lint_ignore,
         prompt_line=item.line_of("prompt"),
         options_line=item.line_of("options"),
+        key_lines=dict(item.key_lines),
     )
 
 
@@ -469,7 +484,7 @@ def _read_options(
 ) -> dict[str, Any] | None:
     options = []
     for option in check.mapping_list(item, "options", qid):
-        check.keys(option, {"text"}, {"correct", "feedback"}, qid)
+        check.keys(option, {"text"}, {"correct", "feedback", "plausible_but_true"}, qid)
         text = check.text(option, "text", qid)
         correct = option.get("correct", False)
         if not isinstance(correct, bool):
@@ -477,15 +492,19 @@ def _read_options(
                 option.line_of("correct"), "'correct' must be true or false", qid
             )
         feedback = check.text(option, "feedback", qid, optional=True)
+        plausible = _read_plausible(check, option, correct is True, qid)
         if text:
-            options.append(
-                {
-                    "id": opaque_id(qid, "option", text),
-                    "text": text,
-                    "correct": correct is True,
-                    "feedback": feedback,
-                }
-            )
+            record = {
+                "id": opaque_id(qid, "option", text),
+                "text": text,
+                "correct": correct is True,
+                "feedback": feedback,
+            }
+            # Only when authored, so the stored data (and content hash) of every
+            # option without the flag stays as it was.
+            if plausible:
+                record["plausible_but_true"] = plausible
+            options.append(record)
     keys = sum(option["correct"] for option in options)
     if options and qtype == "single_choice" and keys != 1:
         check.error(
@@ -503,6 +522,37 @@ def _read_options(
     if options and len(options) < 2:
         check.error(item.line_of("options"), "at least two options are needed", qid)
     return {"options": options} if options else None
+
+
+def _read_plausible(
+    check: Checker, option: Mapping, correct: bool, qid: str
+) -> str | None:
+    """The reason a distractor that is a true statement still misses this stem."""
+    if "plausible_but_true" not in option:
+        return None
+    line = option.line_of("plausible_but_true")
+    if correct:
+        check.error(
+            line,
+            "'plausible_but_true' flags a distractor; it is not allowed on a "
+            "'correct: true' option",
+            qid,
+        )
+        return None
+    if option["plausible_but_true"] is None:
+        check.error(
+            line,
+            "'plausible_but_true' needs the reason the true statement does not "
+            "answer this stem",
+            qid,
+        )
+        return None
+    return check.text(option, "plausible_but_true", qid)
+
+
+def _fold(text: str) -> str:
+    """Case and whitespace folded, as the duplicate checks compare text."""
+    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 def _read_cloze(check: Checker, item: Mapping, qid: str) -> dict[str, Any] | None:
@@ -527,7 +577,30 @@ def _read_cloze(check: Checker, item: Mapping, qid: str) -> dict[str, Any] | Non
         return None
     if "[[" in "".join(parts[0::2]) or "]]" in "".join(parts[0::2]):
         check.error(item.line_of("text"), "unbalanced [[ ]] in cloze text", qid)
-    return {"parts": parts[0::2], "blanks": blanks}
+    data: dict[str, Any] = {"parts": parts[0::2], "blanks": blanks}
+    if "any_order" in item:
+        any_order = item["any_order"]
+        if not isinstance(any_order, bool):
+            check.error(
+                item.line_of("any_order"),
+                f"'any_order' must be true or false, got {_yaml_kind(any_order)} "
+                f"{any_order!r}",
+                qid,
+            )
+            return None
+        if any_order and not 2 <= len(blanks) <= MAX_ANY_ORDER_BLANKS:
+            # The grader tries every order of the typed blanks (6! = 720 at most).
+            check.error(
+                item.line_of("any_order"),
+                f"'any_order' needs 2 to {MAX_ANY_ORDER_BLANKS} blanks, "
+                f"found {len(blanks)}",
+                qid,
+            )
+            return None
+        # Stored only when true: an item without it keeps its data and content hash.
+        if any_order:
+            data["any_order"] = True
+    return data
 
 
 def _read_pairs(check: Checker, item: Mapping, qid: str) -> dict[str, Any] | None:
@@ -545,15 +618,55 @@ def _read_pairs(check: Checker, item: Mapping, qid: str) -> dict[str, Any] | Non
                     "right": right,
                 }
             )
-    if len(pairs) < 2:
-        check.error(item.line_of("pairs"), "matching needs at least two pairs", qid)
+    if not MIN_PAIRS <= len(pairs) <= MAX_PAIRS:
+        check.error(
+            item.line_of("pairs"),
+            f"matching needs {MIN_PAIRS} to {MAX_PAIRS} pairs, found {len(pairs)}",
+            qid,
+        )
         return None
     for kind in ("left", "right"):
-        values = [p[kind].casefold() for p in pairs]
+        values = [_fold(p[kind]) for p in pairs]
         if len(set(values)) != len(values):
             check.error(item.line_of("pairs"), f"two pairs share a {kind} item", qid)
             return None
-    return {"pairs": pairs}
+    data: dict[str, Any] = {"pairs": pairs}
+    if "spares" in item:
+        spares = _read_spares(check, item, pairs, qid)
+        if spares is None:
+            return None
+        data["spares"] = spares
+    return data
+
+
+def _read_spares(
+    check: Checker, item: Mapping, pairs: list[dict[str, str]], qid: str
+) -> list[dict[str, str]] | None:
+    """Extra right-hand answers that match no left item (CONTENT.md rule 17)."""
+    line = item.line_of("spares")
+    before = len(check.errors)
+    texts = check.text_list(item, "spares", qid)
+    if len(check.errors) > before:
+        return None
+    if not 1 <= len(texts) <= MAX_SPARES:
+        check.error(
+            line, f"'spares' holds 1 to {MAX_SPARES} answers, found {len(texts)}", qid
+        )
+        return None
+    rights = {_fold(p["right"]) for p in pairs}
+    seen: set[str] = set()
+    for text in texts:
+        folded = _fold(text)
+        if folded in rights:
+            check.error(line, f"spare {text!r} is also a pair's right-hand answer", qid)
+        elif folded in seen:
+            check.error(line, f"spare {text!r} is listed twice", qid)
+        seen.add(folded)
+    if len(check.errors) > before:
+        return None
+    # The same id scheme as a pair's right_id: in the page a spare is just one
+    # more right-hand answer.
+    return [{"id": opaque_id(qid, "right", text), "text": text} for text in texts]
 
 
 def read_quizzes(raw: Any, path: Path) -> tuple[list[QuizDoc], list[ContentError]]:
