@@ -199,7 +199,7 @@ def genanki_direct(build: DeckBuild, folder: Path) -> Callable[[], None]:
             fields=[{"name": name} for name in spec.fields],
             templates=[{"name": spec.template, "qfmt": spec.front, "afmt": spec.back}],
             css=CSS,
-            model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
+            model_type=genanki.Model.CLOZE if spec.deletions else genanki.Model.FRONT_BACK,
         )
         for spec in NOTE_TYPES
     }
