@@ -92,6 +92,8 @@ def answer_data(rng: random.Random, qtype: str) -> dict[str, Any]:
         }
     if qtype == "short_answer":
         return {"answers": [sentence(rng, 2), sentence(rng, 3)]}
+    if qtype == "ordering":
+        return {"items": [{"id": f"i{i}", "text": sentence(rng, 3)} for i in range(4)]}
     if qtype == "numeric":
         return {"answer": str(rng.randint(1945, 2025)), "tolerance": "0"}
     return {

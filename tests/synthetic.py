@@ -73,6 +73,9 @@ def _question(n: int, qtype: str, quote: str) -> dict:
         base["text"] = f"Synthetic [[answer {n}]] and [[second {n}]]."
     elif qtype == "short_answer":
         base["answers"] = [f"answer {n}"]
+    elif qtype == "ordering":
+        base["prompt"] = f"Put the steps of synthetic question {n} in order:"
+        base["items"] = [f"Step {n}-{i}" for i in range(4)]
     elif qtype == "numeric":
         base["prompt"] = f"In which year did synthetic event {n} happen?"
         base["answer"] = 1900 + n % 100

@@ -248,6 +248,8 @@ def option_ids(question: Question) -> list[str]:
     data = question.data
     ids = [o["id"] for o in data.get("options", [])]
     ids += [p["right_id"] for p in data.get("pairs", [])]
+    if data.get("items"):  # positions, and one past each end
+        ids += [str(n) for n in range(len(data["items"]) + 2)]
     return ids
 
 
@@ -388,6 +390,7 @@ def form_pairs(
         if action == "repeat":
             pairs.append((key, data.draw(values, label=f"{key} again")))
     match_keys = [f"match_{p['id']}" for p in question.data.get("pairs", [])]
+    match_keys += [f"position_{i['id']}" for i in question.data.get("items", [])]
     keys = st.one_of(
         st.sampled_from(ANSWER_KEYS + match_keys + TAMPER_KEYS), hostile_text
     )

@@ -328,3 +328,171 @@ def test_a_decimal_comma_is_stored_as_the_number_it_means(hostile_app: Flask) ->
         stored = db.session.query(Response).one()
         assert stored.answer == {"value": question.data["answer"]}
         assert stored.score == 1.0
+
+
+# ---------------------------------------------------------------------------------
+# Ordering: content, grading, the start order, and bad posts.
+# ---------------------------------------------------------------------------------
+
+ORDERING = """\
+- id: x-order
+  type: ordering
+  prompt: 'Put these in order:'
+"""
+
+
+@pytest.mark.parametrize(
+    ("keys", "marker", "message"),
+    [
+        ("", "- id: x-order", "missing field 'items'"),
+        ("  items: [A, B]\n", "items:", "needs 3 to 6 items, found 2"),
+        (
+            "  items: [A, B, C, D, E, F, G]\n",
+            "items:",
+            "needs 3 to 6 items, found 7",
+        ),
+        ("  items: [UNIFIL, MFO, ' unifil ']\n", "items:", "'unifil' is listed twice"),
+        ("  items: [A, '', C]\n", "items:", "each entry of 'items' must be text"),
+        ("  items: [A, 1978, C]\n", "items:", "(put it in quotes)"),
+        ("  items: A, B, C\n", "items:", "'items' must be a list"),
+    ],
+)
+def test_a_broken_ordering_item_is_an_error_at_its_line(
+    tmp_path: Path, keys: str, marker: str, message: str
+) -> None:
+    path, errors = bank_with(tmp_path, ORDERING + keys)
+
+    [error] = errors
+    assert (error.path, error.line, error.ident) == (
+        str(path),
+        line_in(path, marker),
+        "x-order",
+    )
+    assert message in error.message
+
+
+ITEMS = {"items": [{"id": k, "text": k.upper()} for k in "abcd"]}
+
+
+@pytest.mark.parametrize(
+    ("order", "score", "parts"),
+    [
+        ("abcd", 1.0, [True, True, True, True]),
+        ("bacd", 0.8333, [False, False, True, True]),  # 5 of 6 pairs
+        ("dabc", 0.5, [False, False, False, False]),  # last moved first: 3 of 6
+        ("dcba", 0.0, [False, False, False, False]),
+        ("abdc", 0.8333, [True, True, False, False]),
+    ],
+)
+def test_ordering_grades_the_share_of_pairs_in_order(order, score, parts) -> None:
+    verdict = grade("ordering", ITEMS, {"order": list(order)})
+    assert (verdict.score, verdict.parts) == (score, parts)
+
+
+@pytest.mark.parametrize("order", [["a", "b", "c"], ["a", "a", "b", "c"], "abcd", None])
+def test_an_order_that_is_not_the_items_scores_nothing(order) -> None:
+    assert grade("ordering", ITEMS, {"order": order}).score == 0.0
+
+
+def test_the_start_order_is_shuffled_and_never_the_answer() -> None:
+    import random
+
+    rng = random.Random(12)  # fixed seed: the loop below must meet every order
+    kind = REGISTRY["ordering"]
+    three = {"items": ITEMS["items"][:3]}
+    seen = {tuple(kind.option_order(three, rng)) for _ in range(200)}
+    assert ("a", "b", "c") not in seen
+    assert len(seen) == 5  # every other order of three turns up
+
+
+def position_form(question, positions: list[str]) -> MultiDict:
+    items = question.data["items"]
+    form = MultiDict({"version": "0"})
+    for item, position in zip(items, positions, strict=True):
+        form.add(f"position_{item['id']}", position)
+    return form
+
+
+@pytest.mark.parametrize(
+    "positions",
+    [
+        ["1", "1", "2", "3"],
+        ["1", "2", "3", "5"],
+        ["0", "1", "2", "3"],
+        ["1", "2", "3", ""],
+    ],
+)
+def test_an_order_that_is_not_a_permutation_is_a_400_keeping_the_answer(
+    hostile_app: Flask, positions: list[str]
+) -> None:
+    client = hostile_app.test_client()
+    attempt_id = build(client, "ordering")
+    question = question_at(hostile_app, attempt_id, 1)
+    form = position_form(question, positions)
+
+    reply = send(
+        hostile_app, client, "POST", attempt_path(attempt_id, "/q/1"), {400}, form=form
+    )
+
+    page = reply.get_data(as_text=True)
+    assert "Your answer was not saved" in page
+    first = question.data["items"][0]["id"]
+    if positions[0] == "1":  # the learner's choice is shown again, selected
+        assert re.search(
+            rf'id="position_{first}"[^>]*>.*?<option selected value="1">', page, re.S
+        )
+    assert count_rows(hostile_app, Response) == 0
+
+
+def test_an_ordering_answer_is_reviewed_with_both_positions(hostile_app: Flask):
+    client = hostile_app.test_client()
+    attempt_id = build(client, "ordering")
+    question = question_at(hostile_app, attempt_id, 1)
+    items = question.data["items"]
+    # The first two swapped: 5 of 6 pairs in order.
+    reply = client.post(
+        attempt_path(attempt_id, "/q/1"),
+        data=position_form(question, ["2", "1", "3", "4"]),
+    )
+    assert reply.status_code == 302
+    page = client.get(attempt_path(attempt_id, "/q/1")).get_data(as_text=True)
+    assert "Partly correct (83%)" in page
+    assert "Your position" in page and "Right position" in page
+    rows = re.findall(r'<th scope="row">(.*?)</th>\s*<td>(\d)', page)
+    assert rows == [
+        (items[0]["text"], "2"),
+        (items[1]["text"], "1"),
+        (items[2]["text"], "3"),
+        (items[3]["text"], "4"),
+    ]
+    with hostile_app.app_context():
+        stored = db.session.query(Response).one()
+        assert stored.answer == {
+            "order": [items[1]["id"], items[0]["id"], items[2]["id"], items[3]["id"]]
+        }
+
+
+# ---------------------------------------------------------------------------------
+# Both new types: retry what was missed, and its deck.
+# ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("qtype", ["numeric", "ordering"])
+def test_a_missed_new_type_is_retried_and_goes_into_the_missed_deck(
+    hostile_app: Flask, qtype: str
+) -> None:
+    from tests.test_quiz import answer
+
+    client = hostile_app.test_client()
+    attempt_id = build(client, qtype)
+    assert answer(client, hostile_app, attempt_id, 1, correct=False).status_code == 302
+    assert client.post(attempt_path(attempt_id, "/finish")).status_code == 302
+    results = client.get(attempt_path(attempt_id, "/results")).get_data(as_text=True)
+    assert "Retry the 1 question I missed" in results
+
+    deck = client.get(attempt_path(attempt_id, "/missed.apkg"))
+    assert deck.status_code == 200 and deck.data[:2] == b"PK"
+    retry = client.post(attempt_path(attempt_id, "/retry"))
+    assert retry.status_code == 302
+    again = retry.headers["Location"].rsplit("/", 1)[-1]
+    assert question_at(hostile_app, again, 1).type == qtype

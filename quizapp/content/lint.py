@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # Matched case-insensitively; only an all-capitals NOT/EXCEPT counts as emphasised.
 NEGATIVE = re.compile(r"\b(not|except|never|(?<!at )least)\b|\b\w+n['’]t\b", re.I)
 DIRECTIVES = (
+    "arrange",
     "choose",
     "complete",
     "fill",
@@ -25,6 +26,8 @@ DIRECTIVES = (
     "name",
     "pair",
     "pick",
+    "put",
+    "rank",
     "select",
     "state",
     "type",

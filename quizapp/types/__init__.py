@@ -15,6 +15,7 @@ from . import (
     matching,
     multiple_response,
     numeric,
+    ordering,
     short_answer,
     single_choice,
     true_false,
@@ -31,6 +32,7 @@ REGISTRY: dict[str, QuestionType] = {
         short_answer.TYPE,
         matching.TYPE,
         numeric.TYPE,
+        ordering.TYPE,
     )
 }
 TYPES = tuple(REGISTRY)

@@ -31,6 +31,7 @@ TYPE_LABELS = {
     "short_answer": "Short answer",
     "matching": "Matching",
     "numeric": "Numeric",
+    "ordering": "Ordering",
 }
 # What Tab lands on inside each type's answer form (before the submit button).
 CONTROLS = {
@@ -41,6 +42,8 @@ CONTROLS = {
     "cloze": {"text"},
     "matching": {"select"},
     "numeric": {"text"},
+    # A position select per item; with JavaScript, its Move up/down buttons too.
+    "ordering": {"select", "button"},
 }
 # What a keyboard user types into a number box (the fixture bank's key).
 NUMBER = "2010"
@@ -58,6 +61,7 @@ _ACTIVE_KIND = """() => {
   if (a.inputMode === "decimal") return "number";
   return (a.type || a.tagName).toLowerCase();
 }"""
+_ACTIVE_TEXT = "() => document.activeElement.textContent.trim()"
 _PROMPT = """el => {
   const copy = el.cloneNode(true);
   copy.querySelectorAll(".hint").forEach(hint => hint.remove());
@@ -134,6 +138,7 @@ def answer_question(page: Page) -> str:
     tab_to(page, form.locator("input:not([type=hidden]), select").first)
     kinds: set[str] = set()
     selects = 0
+    moved = False
     for _ in range(40):
         kind = page.evaluate(_ACTIVE_KIND)
         if kind == "submit":
@@ -147,13 +152,26 @@ def answer_question(page: Page) -> str:
             page.keyboard.type("peacekeeping")
         elif kind == "number":
             page.keyboard.type(NUMBER)
-        elif kind == "select":
+        elif kind == "select" and qtype != "ordering":
             selects += 1  # a different option in each select
             for _ in range(selects):
                 page.keyboard.press("ArrowDown")
-        assert len(kinds) == 1, f"{qtype}: focus left the answer controls: {kinds}"
+        elif (
+            kind == "button"
+            and not moved
+            and page.evaluate(_ACTIVE_TEXT).startswith("Move down")
+        ):
+            # The first Move down button of an ordering question: one move, announced.
+            page.keyboard.press("Enter")
+            expect(form.locator("[data-reorder-status]")).to_contain_text("moved to")
+            moved = True
+        # Only the answer controls, no Tab stop elsewhere before the submit button.
+        assert kinds <= CONTROLS[qtype], f"{qtype}: focus left the answer controls"
         page.keyboard.press("Tab")
-    assert kinds == CONTROLS[qtype], f"{qtype}: Tab reached {kinds}"
+    enhanced = form.locator("button.order-move").count() > 0
+    expected = CONTROLS[qtype] - (set() if enhanced else {"button"})
+    assert kinds == expected, f"{qtype}: Tab reached {kinds}"
+    assert moved or not enhanced, "no Move down button was reached"
     _expect_answered(form, qtype)
     expect(submit).to_be_focused()
     page.keyboard.press("Enter")
@@ -170,6 +188,9 @@ def _expect_answered(form: Locator, qtype: str) -> None:
             expect(select).not_to_have_value("")
     elif qtype == "numeric":
         expect(form.get_by_role("textbox")).to_have_value(NUMBER)
+    elif qtype == "ordering":
+        positions = [select.input_value() for select in form.locator("select").all()]
+        assert sorted(positions) == [str(n) for n in range(1, len(positions) + 1)]
     else:
         for box in form.get_by_role("textbox").all():
             expect(box).to_have_value("peacekeeping")

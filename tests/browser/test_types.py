@@ -26,10 +26,11 @@ from .support import (
     finish,
     prompt_text,
     skip_to_content,
+    tab_to,
 )
 
 pytestmark = pytest.mark.browser
-NEW_TYPES = ["numeric"]
+NEW_TYPES = ["numeric", "ordering"]
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +109,49 @@ def test_a_number_that_is_not_one_comes_back_with_the_answer_kept(
     expect(box).to_have_value("1e309")
     expect(box).to_have_attribute("aria-invalid", "true")
     expect_no_axe_violations(page, "numeric question with an error")
+
+
+def test_ordering_buttons_move_an_item_by_keyboard_and_say_where_it_went(
+    fixture_page,
+) -> None:
+    page = fixture_page(MOBILE)
+    build_quiz(page, types=["ordering"], count=1)
+    form = page.locator("form.answer-form")
+    rows = form.locator(".order-row")
+    first = rows.nth(0).locator("label").inner_text()
+    second = rows.nth(1).locator("label").inner_text()
+    down = form.get_by_role("button", name=f"Move down {first}")
+    skip_to_content(page)
+    tab_to(page, down)
+
+    page.keyboard.press("Enter")
+
+    expect(rows.nth(0).locator("label")).to_have_text(second)
+    expect(rows.nth(1).locator("label")).to_have_text(first)
+    expect(rows.nth(1).locator("select")).to_have_value("2")
+    expect(rows.nth(0).locator("select")).to_have_value("1")
+    expect(down).to_be_focused()  # focus travels with the item
+    status = form.locator("[data-reorder-status]")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_have_text(f"“{first}” moved to position 2 of 4.")
+    page.keyboard.press("Shift+Tab")  # its Move up button
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    expect(rows.nth(0).locator("label")).to_have_text(first)
+    expect(status).to_have_text(f"“{first}” is already first.")
+    expect_no_axe_violations(page, "ordering question after moves")
+
+
+def test_an_order_that_is_not_a_permutation_comes_back_without_javascript(
+    fixture_page,
+) -> None:
+    page = fixture_page(DESKTOP, javascript=False)
+    build_quiz(page, types=["ordering"], count=1)
+    form = page.locator("form.answer-form")
+    expect(form.locator("button.order-move")).to_have_count(0)
+    selects = form.locator("select")
+    selects.nth(1).select_option("1")  # two items at position 1
+    form.get_by_role("button", name="Check answer").click()
+    expect(page.get_by_role("alert")).to_contain_text("given to more than one item")
+    expect(form.locator("select").nth(1)).to_have_value("1")  # kept
+    expect(form.locator("select").nth(0)).to_have_value("1")
