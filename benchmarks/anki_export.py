@@ -92,6 +92,10 @@ def answer_data(rng: random.Random, qtype: str) -> dict[str, Any]:
         }
     if qtype == "short_answer":
         return {"answers": [sentence(rng, 2), sentence(rng, 3)]}
+    if qtype == "ordering":
+        return {"items": [{"id": f"i{i}", "text": sentence(rng, 3)} for i in range(4)]}
+    if qtype == "numeric":
+        return {"answer": str(rng.randint(1945, 2025)), "tolerance": "0"}
     return {
         "pairs": [
             {
@@ -199,7 +203,9 @@ def genanki_direct(build: DeckBuild, folder: Path) -> Callable[[], None]:
             fields=[{"name": name} for name in spec.fields],
             templates=[{"name": spec.template, "qfmt": spec.front, "afmt": spec.back}],
             css=CSS,
-            model_type=genanki.Model.CLOZE if spec.cloze else genanki.Model.FRONT_BACK,
+            model_type=genanki.Model.CLOZE
+            if spec.deletions
+            else genanki.Model.FRONT_BACK,
         )
         for spec in NOTE_TYPES
     }

@@ -19,7 +19,7 @@ def question_query(
     types: Iterable[str] = (),
     ids: Iterable[str] = (),
 ) -> Select[tuple[Question]]:
-    """Live (not retired) questions matching every given filter, in bank order.
+    """Live (not retired) questions that pass every given filter, in bank order.
 
     A question belongs to every essay it cites, not only the file it was written in.
     """

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_bank(target: Path, questions: int, quizzes: int = 7) -> Path:
-    """Write `questions` valid questions (all six types) and `quizzes` quizzes."""
+    """Write `questions` valid questions (of every type) and `quizzes` quizzes."""
     shutil.copytree(ROOT / "content" / "essays", target / "essays")
     essays = read_bank(target).essays
     per_essay: dict[str, list[dict]] = {e.slug: [] for e in essays}
@@ -73,6 +73,12 @@ def _question(n: int, qtype: str, quote: str) -> dict:
         base["text"] = f"Synthetic [[answer {n}]] and [[second {n}]]."
     elif qtype == "short_answer":
         base["answers"] = [f"answer {n}"]
+    elif qtype == "ordering":
+        base["prompt"] = f"Put the steps of synthetic question {n} in order:"
+        base["items"] = [f"Step {n}-{i}" for i in range(4)]
+    elif qtype == "numeric":
+        base["prompt"] = f"In which year did synthetic event {n} happen?"
+        base["answer"] = 1900 + n % 100
     else:
         base["prompt"] = f"Match the items of synthetic question {n}:"
         base["pairs"] = [{"left": f"L{n}-{i}", "right": f"R{n}-{i}"} for i in range(3)]

@@ -75,6 +75,32 @@ FROZEN_NOTE_TYPES = {
         ["Pairs", "Prompt", "Explanation", "Accuracy note", "Source", "Question ID"],
         ["Pair"],
     ),
+    1131986273: (
+        "Peacekeeping: number",
+        [
+            "Question",
+            "Answer",
+            "Accepted answers",
+            "Explanation",
+            "Accuracy note",
+            "Source",
+            "Question ID",
+        ],
+        ["Number"],
+    ),
+    1885106863: (
+        "Peacekeeping: put in order",
+        [
+            "Question",
+            "Items",
+            "Order",
+            "Explanation",
+            "Accuracy note",
+            "Source",
+            "Question ID",
+        ],
+        ["Order"],
+    ),
     1556358264: (
         "Peacekeeping: typed answer",
         [
@@ -187,7 +213,7 @@ def test_every_fixture_question_becomes_a_rendering_note(
     assert not log.conflicting and not log.updated
     assert build.notes == len(ids) == collection.note_count()
     # One card per choice/typed question, per cloze blank (2) and per pair (4).
-    assert build.cards == 10 == collection.card_count()
+    assert build.cards == 12 == collection.card_count()
     assert_every_card_renders(collection)
 
 
@@ -232,7 +258,8 @@ def test_note_types_keep_their_frozen_ids_names_and_fields(
 
 def test_style_revision_moves_with_templates_and_css() -> None:
     # Anki keeps a learner's older copy of a note type unless its mod is newer: a
-    # template or CSS change without a newer STYLE_REVISION never reaches them. When
+    # template or CSS change without a newer STYLE_REVISION never reaches them. (A
+    # new note type moves the digest too, without a bump: no learner has a copy.) When
     # this fails, set STYLE_REVISION to now and paste the new digest below.
     payload = json.dumps(
         [[t.id, t.name, t.fields, t.template, t.front, t.back] for t in NOTE_TYPES]
@@ -241,7 +268,7 @@ def test_style_revision_moves_with_templates_and_css() -> None:
     digest = hashlib.sha256(payload.encode()).hexdigest()
     assert (STYLE_REVISION, digest) == (
         1796191200,
-        "a4e006a1b0642f30c08506f32306315b4199c12130a6ad30030c9487f7e3a49b",
+        "3f6be6d8f22a5a9675cbfa6cef7809ba897c0da85580483fdd181b04598fa339",
     ), f"templates changed: bump STYLE_REVISION, digest is now {digest}"
 
 
@@ -398,6 +425,46 @@ def test_short_answer_card_asks_for_a_typed_answer(
     assert "typeGood" in typed and "typeBad" not in typed
 
 
+def test_numeric_card_asks_for_the_number_typed_in(
+    loaded_app: Flask, collection: Collection, tmp_path: Path
+) -> None:
+    import_deck(collection, export(loaded_app), tmp_path)
+
+    note = note_for(collection, "fx-numeric")
+    ((front, back),) = card_bodies(collection, "fx-numeric")
+
+    assert note.note_type()["name"] == "Peacekeeping: number"
+    assert "Type the number." in front and "In which year" in front
+    assert "[[type:Answer]]" in front and "[[type:Answer]]" in back
+    assert note["Answer"] == "2010"
+    assert "2010; 50% credit from 2009 to 2011" in back
+    assert "MINUSTAH" in back  # the accuracy note
+    typed = collection.compare_answer(note["Answer"], "2010")
+    assert "typeGood" in typed and "typeBad" not in typed
+
+
+def test_ordering_card_shows_the_items_shuffled_and_the_order_on_the_back(
+    loaded_app: Flask, collection: Collection, tmp_path: Path
+) -> None:
+    import_deck(collection, export(loaded_app), tmp_path)
+
+    note = note_for(collection, "fx-ordering")
+    ((front, back),) = card_bodies(collection, "fx-ordering")
+
+    assert note.note_type()["name"] == "Peacekeeping: put in order"
+    assert "Put these in order." in front
+    items = ["Infrastructure development", "Medical assistance", "Demining operations"]
+    shown = [front.index(item) for item in [*items, "Promoting education"]]
+    assert shown != sorted(shown)  # the front never gives the order away
+    assert "The order:" not in front
+    order = back.split("The order:", 1)[1]
+    assert [order.index(item) for item in items] == sorted(
+        order.index(item) for item in items
+    )
+    letters = re.findall(r'class="letter">([A-D])<', front)
+    assert sorted(letters) == ["A", "B", "C", "D"]
+
+
 def test_notes_are_tagged_and_filed_under_their_essay_deck(
     loaded_app: Flask, collection: Collection, tmp_path: Path
 ) -> None:
@@ -449,7 +516,7 @@ def test_reimport_after_an_edit_updates_only_that_note(
 
     assert guids(collection, log.updated) == {builder.note_guid("fx-single")}
     assert not log.new and not log.conflicting
-    assert len(log.duplicate) == 5
+    assert len(log.duplicate) == 7
     assert note_for(collection, "fx-single")["Question"].startswith("Reworded:")
     assert "my-own-tag" in note_for(collection, "fx-short").tags
     assert len(collection.models.all_names_and_ids()) == note_types
@@ -488,7 +555,7 @@ def test_reimport_of_unchanged_content_updates_nothing(
     log = import_deck(collection, again, tmp_path).log
 
     assert not log.updated and not log.new and not log.conflicting
-    assert len(log.duplicate) == 6
+    assert len(log.duplicate) == 8
 
 
 def test_same_content_exports_identical_notes(loaded_app: Flask) -> None:
@@ -626,18 +693,18 @@ def test_cli_exports_the_whole_bank(
     result = runner.invoke(args=["anki", "export", "-o", str(target)])
 
     assert result.exit_code == 0, result.output
-    assert f"Wrote 6 notes (10 cards) to {target}." in result.output
+    assert f"Wrote 8 notes (12 cards) to {target}." in result.output
     log = import_deck(collection, DeckBuild(target.read_bytes(), 6, 9), tmp_path).log
-    assert len(log.new) == 6
+    assert len(log.new) == 8
 
 
 @pytest.mark.parametrize(
     ("args", "notes"),
     [
-        (["--essay", ESSAY], 6),
-        (["--quiz", "fx-practice"], 6),
+        (["--essay", ESSAY], 8),
+        (["--quiz", "fx-practice"], 8),
         (["--tag", "challenges"], 2),
-        (["--essay", ESSAY, "--tag", "humanitarian"], 2),
+        (["--essay", ESSAY, "--tag", "humanitarian"], 3),
     ],
 )
 def test_cli_export_filters(

@@ -99,7 +99,7 @@ def test_a_database_at_an_older_migration_says_run_db_upgrade(
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     result = runner.invoke(args=["content", "load"])
     assert result.exit_code == 0, result.output
-    assert "Loaded: 8 added, 0 updated, 0 retired." in result.stdout
+    assert "Loaded: 10 added, 0 updated, 0 retired." in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -186,5 +186,5 @@ def test_anki_export_shows_progress_on_stderr(
 
     assert result.exit_code == 0, result.output
     assert f"Writing {target}" in result.stderr
-    assert result.stdout.strip() == f"Wrote 6 notes (10 cards) to {target}."
+    assert result.stdout.strip() == f"Wrote 8 notes (12 cards) to {target}."
     assert target.exists()

@@ -37,8 +37,9 @@ QUESTIONS = "questions/cooperation-peacekeeping-missions.yaml"
 QUIZZES = "quizzes/quizzes.yaml"
 COUNTED = (Question, Quiz, Essay, Passage, QuestionSource)
 FIXTURE_SUMMARY = (
-    "3 files: 1 essays, 6 questions (1 single_choice, 1 multiple_response, "
-    "1 true_false, 1 cloze, 1 short_answer, 1 matching), 2 quizzes; "
+    "3 files: 1 essays, 8 questions (1 single_choice, 1 multiple_response, "
+    "1 true_false, 1 cloze, 1 short_answer, 1 matching, 1 numeric, 1 ordering), "
+    "2 quizzes; "
     "0 errors, 0 warnings"
 )
 # "error: <path>[:<line>]:[ [<id>]] <message>", as the CLI prints a ContentError.
@@ -665,7 +666,7 @@ def test_check_exits_1_and_counts_errors_in_summary(
 
     assert result.exit_code == 1
     assert len(errors_in(result.stderr)) == 2
-    assert "4 questions" in result.stdout
+    assert "6 questions" in result.stdout
     assert "; 2 errors, 0 warnings" in result.stdout
     assert "Fix the errors above (each names file:line [id]) and run again." in (
         result.stdout
@@ -693,16 +694,16 @@ def test_load_adds_the_bank_then_reports_no_changes_on_a_second_load(
     second = load(runner, FIXTURE_CONTENT)
 
     assert first.exit_code == 0, first.output
-    assert "Loaded: 8 added, 0 updated, 0 retired." in first.stdout
+    assert "Loaded: 10 added, 0 updated, 0 retired." in first.stdout
     assert second.exit_code == 0, second.output
     assert "No changes: 0 added, 0 updated, 0 retired." in second.stdout
     counts = {model.__name__: count_rows(app, model) for model in COUNTED}
     assert counts == {
-        "Question": 6,
+        "Question": 8,
         "Quiz": 2,
         "Essay": 1,
         "Passage": 8,
-        "QuestionSource": 7,
+        "QuestionSource": 9,
     }
 
 
@@ -710,7 +711,7 @@ def test_load_reads_content_dir_by_default(app: Flask, runner: FlaskCliRunner) -
     result = runner.invoke(args=["content", "load"])
 
     assert result.exit_code == 0, result.output
-    assert count_rows(app, Question) == 6
+    assert count_rows(app, Question) == 8
 
 
 def test_second_load_of_unchanged_bank_writes_nothing(
@@ -759,7 +760,7 @@ def test_load_updates_edited_question_in_place_and_moves_updated_at(
     assert after.content_hash != before.content_hash
     assert after.updated_at > before.updated_at
     assert question(loaded_app, "fx-multiple").updated_at == untouched.updated_at
-    assert count_rows(loaded_app, Question) == 6
+    assert count_rows(loaded_app, Question) == 8
 
 
 def test_load_retires_removed_question_keeping_learners_history(
@@ -796,8 +797,8 @@ def test_load_retires_removed_question_keeping_learners_history(
     assert "Loaded: 0 added, 0 updated, 1 retired." in result.output
     assert question(loaded_app, "fx-single").retired
     assert not question(loaded_app, "fx-multiple").retired
-    assert count_rows(loaded_app, Question) == 6
-    assert count_rows(loaded_app, QuestionSource) == 7
+    assert count_rows(loaded_app, Question) == 8
+    assert count_rows(loaded_app, QuestionSource) == 9
     with loaded_app.app_context():
         [response] = db.session.scalars(select(Response))
         assert response.question.prompt.endswith("Which humanitarian task is this?")
@@ -817,7 +818,7 @@ def test_load_revives_retired_question_when_added_back(
     assert result.exit_code == 0, result.output
     assert "Loaded: 0 added, 1 updated, 0 retired." in result.output
     assert not question(loaded_app, "fx-cloze").retired
-    assert count_rows(loaded_app, Question) == 6
+    assert count_rows(loaded_app, Question) == 8
 
 
 def test_load_retires_removed_quiz_and_revives_it(
@@ -868,8 +869,8 @@ def test_load_shows_progress_on_stderr_for_many_questions(
     assert result.exit_code == 0, result.output
     assert "Loading questions" in result.stderr
     assert "Loading questions" not in result.stdout
-    assert "Loaded: 48 added, 0 updated, 0 retired." in result.stdout
-    assert count_rows(app, Question) == 46
+    assert "Loaded: 50 added, 0 updated, 0 retired." in result.stdout
+    assert count_rows(app, Question) == 48
 
 
 def test_failed_load_midway_keeps_previous_content(
@@ -900,7 +901,7 @@ def test_failed_load_midway_keeps_previous_content(
 
     assert result.exit_code == 1
     assert isinstance(result.exception, RuntimeError)
-    assert rows_seen_midway == [7], "the load should have written rows before failing"
+    assert rows_seen_midway == [9], "the load should have written rows before failing"
     assert db_state(loaded_app) == before
 
 

@@ -34,7 +34,7 @@ def test_whole_bank_downloads_as_an_attachment_that_anki_imports(
     reply = client.get("/decks/bank.apkg")
     assert_attachment(reply, "peacekeeping-bank.apkg")
     log = import_deck(collection, deck_from(reply), tmp_path)
-    assert len(log.log.new) == 6
+    assert len(log.log.new) == 8
 
 
 def test_essay_and_quiz_decks_download_and_unknown_ones_are_404(loaded_app, client):
@@ -79,7 +79,7 @@ def test_a_burst_of_downloads_builds_the_deck_once(loaded_app, client, monkeypat
 
     monkeypatch.setattr(anki_module, "build_deck", counting)
     bodies = {client.get("/decks/quizzes/fx-practice.apkg").data for _ in range(5)}
-    assert calls == [6]
+    assert calls == [8]
     assert len(bodies) == 1
 
 
@@ -113,7 +113,7 @@ def test_markup_in_content_arrives_in_anki_as_text(collection: Collection, tmp_p
     reply = app.test_client().get("/decks/bank.apkg")
     assert_attachment(reply, "peacekeeping-bank.apkg")
     log = import_deck(collection, deck_from(reply), tmp_path)
-    assert len(log.log.new) == 4
+    assert len(log.log.new) == 6
     rendered = ""
     for card_id in collection.find_cards(""):
         card = collection.get_card(card_id)

@@ -482,7 +482,7 @@ def test_a_content_load_killed_midway_leaves_the_previous_content_intact(
     runner = quiz_app.test_cli_runner()
     result = runner.invoke(args=["content", "load", str(content)])
     assert result.exit_code != 0
-    assert calls["n"] == 7
+    assert calls["n"] == 9
     assert content_state(quiz_app) == before
     check_nothing_lost(quiz_app, saved)
     assert client.get(attempt_path(attempt_id, "/q/1")).status_code == 200

@@ -248,6 +248,8 @@ def option_ids(question: Question) -> list[str]:
     data = question.data
     ids = [o["id"] for o in data.get("options", [])]
     ids += [p["right_id"] for p in data.get("pairs", [])]
+    if data.get("items"):  # positions, and one past each end
+        ids += [str(n) for n in range(len(data["items"]) + 2)]
     return ids
 
 
@@ -255,6 +257,9 @@ def typed_answers(question: Question) -> list[str]:
     data = question.data
     typed = list(data.get("answers", []))
     typed += [variant for blank in data.get("blanks", []) for variant in blank]
+    if question.type == "numeric":
+        number = data["range"][0] if "range" in data else data["answer"]
+        typed += [number, f" {number} ", f"{number}.0", f"{number} {data.get('unit')}"]
     return typed
 
 
@@ -290,6 +295,23 @@ HOSTILE_VALUES = [
     "../../etc/passwd",
     "\u202eitiaH",
     unicodedata.normalize("NFD", "Haïti"),
+    # Numbers a parser may choke on or read too generously.
+    "1e309",
+    "-1e309",
+    "1E3",
+    "nan",
+    "inf",
+    "-Infinity",
+    "--5",
+    "+-5",
+    "0x7e6",
+    "1_000",
+    "1.000,5",
+    "1,000,0",
+    "2010.",
+    "٢٠١٠",
+    "２０１０",
+    "9" * 500,
 ]
 
 
@@ -368,6 +390,7 @@ def form_pairs(
         if action == "repeat":
             pairs.append((key, data.draw(values, label=f"{key} again")))
     match_keys = [f"match_{p['id']}" for p in question.data.get("pairs", [])]
+    match_keys += [f"position_{i['id']}" for i in question.data.get("items", [])]
     keys = st.one_of(
         st.sampled_from(ANSWER_KEYS + match_keys + TAMPER_KEYS), hostile_text
     )
@@ -457,6 +480,10 @@ def test_random_answer_posts_never_5xx_and_refusals_change_nothing(
                     )
                 )
                 assert stored is not None, "accepted but not stored"
+                if question.type == "numeric":
+                    # Only an exact decimal is ever stored, whatever was typed.
+                    value = stored.answer["value"]
+                    assert re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value), value
 
     run()
     record_property("inputs_tried", STATS["inputs tried"] - tried)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -59,6 +60,12 @@ def payload(question: Question, correct: bool = True) -> dict[str, Any]:
             f"blank_{i + 1}": (b[0] if correct else "wrong")
             for i, b in enumerate(data["blanks"])
         }
+    if question.type == "ordering":
+        items = data["items"] if correct else list(reversed(data["items"]))
+        return {f"position_{item['id']}": str(n) for n, item in enumerate(items, 1)}
+    if question.type == "numeric":
+        low = data["range"][0] if "range" in data else data["answer"]
+        return {"answer": low if correct else str(Decimal(low) + 1000)}
     pairs = data["pairs"]
     return {
         f"match_{p['id']}": pairs[i if correct else (i + 1) % len(pairs)]["right_id"]
@@ -87,7 +94,7 @@ def test_catalogue_lists_quizzes_with_size_mode_and_essays(loaded_app, client):
     page = text_of(client.get("/"))
     assert "Fixture practice" in page
     assert "Fixture exam" in page
-    assert re.search(r"<dt>Questions</dt><dd>6</dd>", page)  # practice: all six
+    assert re.search(r"<dt>Questions</dt><dd>8</dd>", page)  # practice: all eight
     assert re.search(r"<dt>Questions</dt><dd>4</dd>", page)  # exam draws four
     assert "at the end (exam)" in page
     assert "International Cooperation: Peacekeeping Missions" in page
@@ -99,7 +106,7 @@ def test_practice_quiz_gives_feedback_after_each_answer_then_results(
 ):
     attempt_id = start(client)
     total = len(attempt_row(loaded_app, attempt_id).layout)
-    assert total == 6
+    assert total == 8
     for number in range(1, total + 1):
         question = question_at(loaded_app, attempt_id, number)
         reply = answer(client, loaded_app, attempt_id, number, correct=number != 1)
@@ -112,10 +119,10 @@ def test_practice_quiz_gives_feedback_after_each_answer_then_results(
     reply = client.post(f"/attempts/{attempt_id}/finish")
     assert reply.status_code == 302
     page = text_of(client.get(f"/attempts/{attempt_id}/results"))
-    assert "83%" in page  # five of six
+    assert "88%" in page  # seven of eight
     assert "Retry the 1 question I missed" in page
     assert "Time taken" in page
-    assert page.count('class="panel review-item"') == 6
+    assert page.count('class="panel review-item"') == 8
 
 
 def test_exam_reveals_nothing_until_finished(loaded_app, client):
@@ -256,7 +263,7 @@ def test_bad_answer_posts_get_a_4xx_page_with_a_message(
     attempt_id = start(client)
     single = next(
         n
-        for n in range(1, 7)
+        for n in range(1, 9)
         if question_at(loaded_app, attempt_id, n).type == "single_choice"
     )
     if form.get("answer") == "KEY":
@@ -269,7 +276,7 @@ def test_bad_answer_posts_get_a_4xx_page_with_a_message(
 
 def test_a_choice_id_from_another_question_is_refused(loaded_app, client):
     attempt_id = start(client)
-    questions = [question_at(loaded_app, attempt_id, n) for n in range(1, 7)]
+    questions = [question_at(loaded_app, attempt_id, n) for n in range(1, 9)]
     single = next(i for i, q in enumerate(questions) if q.type == "single_choice")
     multi = next(q for q in questions if q.type == "multiple_response")
     foreign = multi.data["options"][0]["id"]
@@ -300,7 +307,7 @@ def test_expired_csrf_token_keeps_the_typed_answer():
     assert token
     attempt_id = start_with_token(client, token.group(1))
     number = next(
-        n for n in range(1, 7) if question_at(app, attempt_id, n).type == "short_answer"
+        n for n in range(1, 9) if question_at(app, attempt_id, n).type == "short_answer"
     )
     reply = client.post(
         f"/attempts/{attempt_id}/q/{number}",
@@ -399,7 +406,7 @@ def test_retired_questions_are_not_drawn_but_old_results_still_show(loaded_app, 
 
 def test_best_score_appears_on_the_catalogue(loaded_app, client):
     attempt_id = start(client)
-    for number in range(1, 7):
+    for number in range(1, 9):
         answer(client, loaded_app, attempt_id, number)
     client.post(f"/attempts/{attempt_id}/finish")
     page = text_of(client.get("/"))

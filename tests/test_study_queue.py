@@ -82,7 +82,7 @@ def test_new_card_rated_good_is_due_exactly_when_fsrs_says(app: Flask) -> None:
     learner = add_learner(app)
     first = snap(app, learner, T0)
     assert first.head and first.head.question_id == "fx-single"
-    assert (first.due, first.new, first.done_today) == (0, 6, 0)
+    assert (first.due, first.new, first.done_today) == (0, 8, 0)
 
     assert rate_next(app, learner, Rating.Good, T0) == "fx-single"
 
@@ -96,7 +96,7 @@ def test_new_card_rated_good_is_due_exactly_when_fsrs_says(app: Flask) -> None:
     assert before.due == 0 and before.next_due == expected.due
     at = snap(app, learner, expected.due)
     assert at.head and at.head.question_id == "fx-single"
-    assert (at.due, at.new, at.done_today) == (1, 5, 1)
+    assert (at.due, at.new, at.done_today) == (1, 7, 1)
 
 
 def test_due_reviews_come_before_new_and_most_overdue_first(app: Flask) -> None:
@@ -203,7 +203,7 @@ def test_scopes_narrow_the_queue(app: Flask) -> None:
     essay = snap(
         app, learner, T0, parse_scope("essay:cooperation-peacekeeping-missions")
     )
-    assert essay.new == 6
+    assert essay.new == 8
     assert snap(app, learner, T0, parse_scope("essay:no-such-essay")).new == 0
 
 

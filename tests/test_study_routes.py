@@ -71,7 +71,7 @@ def test_study_page_shows_the_first_new_card_and_counts(client: FlaskClient) -> 
     assert page.headers["Cache-Control"] == "no-store"
     assert shown(html)["question"] == "fx-single" and shown(html)["seen"] == "0"
     assert re.search(r'id="count-due">0<', html) and re.search(
-        r'id="count-new">6<', html
+        r'id="count-new">8<', html
     )
     assert "Check answer" in html and "How well did you know it?" not in html
     assert "Correct answer" not in html  # no key before answering
@@ -110,7 +110,7 @@ def test_rating_stores_one_review_and_moves_on(client: FlaskClient, app: Flask) 
     html = client.get("/study").get_data(as_text=True)
     assert shown(html)["question"] == "fx-multiple"
     assert re.search(r'id="count-done">1<', html) and re.search(
-        r'id="count-new">5<', html
+        r'id="count-new">7<', html
     )
 
 
@@ -193,7 +193,7 @@ def test_undo_takes_back_the_last_rating(client: FlaskClient, app: Flask) -> Non
 
 
 def test_a_day_of_study_ends_with_all_done(client: FlaskClient, app: Flask) -> None:
-    for _ in range(6):
+    for _ in range(8):
         card, _html = answer_card(client, app, correct=True)
         assert rate(client, card, 4).status_code == 303  # Easy: back in days
     html = client.get("/study").get_data(as_text=True)
@@ -201,7 +201,7 @@ def test_a_day_of_study_ends_with_all_done(client: FlaskClient, app: Flask) -> N
     assert re.search(
         r"The next card is due \w{3} \d\d \w{3} \d{4}, \d\d:\d\d \(UTC\)", html
     )
-    assert re.search(r'id="count-done">6<', html)
+    assert re.search(r'id="count-done">8<', html)
 
 
 def test_scopes_pick_the_questions(client: FlaskClient, app: Flask) -> None:
@@ -220,14 +220,14 @@ def test_an_attempts_missed_questions_can_be_studied(
     client: FlaskClient, app: Flask
 ) -> None:
     attempt = start(client)
-    for number in range(1, 7):
+    for number in range(1, 9):
         answer(client, app, attempt, number, correct=number != 2)
     client.post(f"/attempts/{attempt}/finish")
     html = client.get(f"/study?scope=attempt:{attempt}").get_data(as_text=True)
     assert "the questions you missed in an attempt" in html
     # The practice answers were reviews already (quizzes feed the scheduler): the
     # missed question, rated Again, is in its first learning step, due in a minute.
-    assert re.search(r'id="count-done">6<', html)
+    assert re.search(r'id="count-done">8<', html)
     assert re.search(r'id="count-new">0<', html)
     assert "Nothing due right now" in html and "in 1 min" in html
     assert client.get("/study?scope=attempt:someone-elses").status_code == 404

@@ -155,7 +155,7 @@ def test_forged_fields_in_start_and_build_posts_are_ignored(quiz_app: Flask) -> 
     refused("start learner", attempt.learner_id != victim_id)
     refused("start resumes no one else's attempt", attempt_id != victim_attempt)
     refused("start mode", attempt.mode == "practice")
-    refused("start size", len(attempt.layout) == 6)
+    refused("start size", len(attempt.layout) == 8)
     refused("start state", attempt.finished_at is None and attempt.score is None)
     built = start_with(
         quiz_app.test_client(),
@@ -166,7 +166,7 @@ def test_forged_fields_in_start_and_build_posts_are_ignored(quiz_app: Flask) -> 
     refused("build learner", attempt.learner_id != victim_id)
     refused("build draw", attempt.question_ids == ["fx-cloze"])
     refused("build state", attempt.finished_at is None and attempt.score is None)
-    refused("victim untouched", len(attempt_row(quiz_app, victim_attempt).layout) == 6)
+    refused("victim untouched", len(attempt_row(quiz_app, victim_attempt).layout) == 8)
 
 
 def start_with(client: FlaskClient, path: str, form: dict[str, str]) -> str:

@@ -151,14 +151,14 @@ def test_a_file_that_cannot_be_read_is_named_with_its_question_count(
     bank, path, _ = broken_bank(tmp_path, BREAKS[0])
     # Counted in the raw text: one question per "- id:" line.
     expected = len(re.findall(r"^\s*- id:", path.read_text("utf-8"), re.MULTILINE))
-    assert expected == 6
+    assert expected == 8
 
     result = app.test_cli_runner().invoke(args=["content", "check", str(bank)])
 
     summary, unread, advice = result.stdout.splitlines()
     assert summary.startswith("3 files: 1 essays, 0 questions (none), 2 quizzes; ")
     assert unread == (
-        f"6 questions in {path} were not read (a YAML syntax error above) and not "
+        f"8 questions in {path} were not read (a YAML syntax error above) and not "
         "counted here"
     )
     assert advice == "Fix the errors above (each names file:line [id]) and run again."
@@ -201,7 +201,7 @@ def test_a_load_with_an_unreadable_file_writes_nothing(
     result = loaded_app.test_cli_runner().invoke(args=["content", "load", str(bank)])
 
     assert result.exit_code == 1
-    assert f"6 questions in {path} were not read" in result.stdout
+    assert f"8 questions in {path} were not read" in result.stdout
     assert "Nothing was loaded: fix the errors above and run again." in result.stderr
     assert {model.__name__: count_rows(loaded_app, model) for model in tables} == before
     with loaded_app.app_context():

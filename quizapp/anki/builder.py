@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import io
 import itertools
 import os
@@ -21,25 +20,17 @@ import secrets
 import sqlite3
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import genanki
 
 from ..models import Essay, Question
-from .notetypes import (
-    CHOICE,
-    CLOZE,
-    CSS,
-    MATCHING,
-    NOTE_TYPES,
-    SHORT_ANSWER,
-    STYLE_REVISION,
-    NoteType,
-)
+from ..types import REGISTRY
+from ..types.cards import text as _text
+from .notetypes import CSS, NOTE_TYPES, STYLE_REVISION, NoteType
 
 GUID_NAMESPACE = "quizapp-peacekeeping"
 ROOT_DECK = "Peacekeeping"
@@ -47,13 +38,6 @@ ROOT_DECK_ID = 1838024846
 # Zip entries carry a date; a fixed one makes two exports of the same content
 # byte-identical (the earliest date a zip can hold).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-INSTRUCTIONS = {
-    "single_choice": "Choose one answer.",
-    "multiple_response": "Choose all that apply.",
-    "true_false": "True or false?",
-}
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -173,7 +157,9 @@ def _model(note_type: NoteType) -> genanki.Model:
             }
         ],
         css=CSS,
-        model_type=genanki.Model.CLOZE if note_type.cloze else genanki.Model.FRONT_BACK,
+        model_type=genanki.Model.CLOZE
+        if note_type.deletions
+        else genanki.Model.FRONT_BACK,
     )
 
 
@@ -210,7 +196,9 @@ def _package(decks: list[genanki.Deck], ids: Iterator[int]) -> bytes:
 def _note(
     question: Question, models: dict[int, genanki.Model], position: int
 ) -> QuestionNote:
-    note_type, fields = _FIELD_BUILDERS[question.type](question)
+    note_type, fields = REGISTRY[question.type].anki_fields(
+        question.prompt, question.data
+    )
     fields |= {
         "Explanation": _text(question.explanation),
         "Accuracy note": _text(question.note or ""),
@@ -254,110 +242,6 @@ def _tag(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "none"
 
 
-def _choice_fields(question: Question) -> tuple[NoteType, dict[str, str]]:
-    options = question.data["options"]
-    letters = LETTERS[: len(options)]
-    front = "".join(
-        f'<li><span class="letter">{letter}</span>{_text(option["text"])}</li>'
-        for letter, option in zip(letters, options, strict=True)
-    )
-    back = "".join(
-        _marked_option(letter, option)
-        for letter, option in zip(letters, options, strict=True)
-    )
-    keys = [
-        (letter, option)
-        for letter, option in zip(letters, options, strict=True)
-        if option["correct"]
-    ]
-    if question.type == "true_false":
-        key = ", ".join(_text(option["text"]) for _, option in keys)
-    else:
-        key = ", ".join(letter for letter, _ in keys)
-    return CHOICE, {
-        "Question": _text(question.prompt),
-        "Instruction": INSTRUCTIONS[question.type],
-        "Options": f'<ul class="options">{front}</ul>',
-        "Key": key,
-        "Answer": f'<ul class="options">{back}</ul>',
-    }
-
-
-def _marked_option(letter: str, option: dict[str, Any]) -> str:
-    # The key is marked in words as well as colour, for colour-blind learners and
-    # clients that drop the CSS.
-    status, mark = ("correct", "✓ correct") if option["correct"] else ("incorrect", "✗")
-    feedback = option.get("feedback")
-    extra = f'<div class="feedback">{_text(feedback)}</div>' if feedback else ""
-    return (
-        f'<li class="{status}"><span class="letter">{letter}</span>'
-        f'{_text(option["text"])}<span class="mark">{mark}</span>{extra}</li>'
-    )
-
-
-def _cloze_fields(question: Question) -> tuple[NoteType, dict[str, str]]:
-    parts: list[str] = question.data["parts"]
-    blanks: list[list[str]] = question.data["blanks"]
-    text = [_text(parts[0])]
-    for number, (variants, after) in enumerate(
-        zip(blanks, parts[1:], strict=True), start=1
-    ):
-        text.append(_deletion(number, variants[0]))
-        text.append(_text(after))
-    accepted = "".join(
-        f"<li>{' / '.join(_text(v) for v in variants)}</li>" for variants in blanks
-    )
-    return CLOZE, {
-        "Text": "".join(text),
-        "Prompt": _text(question.prompt),
-        "Accepted answers": f"<ol>{accepted}</ol>",
-    }
-
-
-def _matching_fields(question: Question) -> tuple[NoteType, dict[str, str]]:
-    rows = "".join(
-        f'<tr><td>{_text(pair["left"])}</td><td class="arrow">→</td>'
-        f"<td>{_deletion(number, pair['right'])}</td></tr>"
-        for number, pair in enumerate(question.data["pairs"], start=1)
-    )
-    # Spares go into the Pairs field, after the table: the note type's fields stay
-    # frozen (a new field would fork it in every learner's collection). Listed on
-    # both sides, they stay outside the deletions, so each card still asks to recall
-    # the one hidden right-hand answer.
-    spares = question.data.get("spares", [])
-    listed = "".join(f"<li>{_text(spare['text'])}</li>" for spare in spares)
-    extra = (
-        f'<div class="spares"><span class="label">Also offered, matching no item'
-        f"</span><ul>{listed}</ul></div>"
-        if spares
-        else ""
-    )
-    return MATCHING, {
-        "Pairs": f'<table class="pairs">{rows}</table>{extra}',
-        "Prompt": _text(question.prompt),
-    }
-
-
-def _short_answer_fields(question: Question) -> tuple[NoteType, dict[str, str]]:
-    answers: list[str] = question.data["answers"]
-    return SHORT_ANSWER, {
-        "Question": _text(question.prompt),
-        # Anki compares the typed text with this field: one plain line.
-        "Answer": _text(" ".join(answers[0].split())),
-        "Accepted answers": " / ".join(_text(answer) for answer in answers),
-    }
-
-
-_FIELD_BUILDERS: dict[str, Callable[[Question], tuple[NoteType, dict[str, str]]]] = {
-    "single_choice": _choice_fields,
-    "multiple_response": _choice_fields,
-    "true_false": _choice_fields,
-    "cloze": _cloze_fields,
-    "short_answer": _short_answer_fields,
-    "matching": _matching_fields,
-}
-
-
 def _sources(question: Question) -> str:
     quotes = []
     for source in question.sources:
@@ -370,18 +254,3 @@ def _sources(question: Question) -> str:
             f'<div class="cite">{_text(where)}</div>'
         )
     return "".join(quotes)
-
-
-def _deletion(number: int, answer: str) -> str:
-    # Inside a deletion "::" starts a hint and "}}" ends it; as entities they render
-    # the same but are never read as cloze syntax.
-    return f"{{{{c{number}::{_text(answer).replace(':', '&#58;')}}}}}"
-
-
-def _text(value: str) -> str:
-    """Plain text as field HTML: escaped, braces neutralised, newlines as <br>."""
-    escaped = html.escape(value)
-    # A field is not re-rendered as a template, but a cloze field is parsed for
-    # "{{c1::"; entity braces keep authored text from ever becoming card syntax.
-    escaped = escaped.replace("{", "&#123;").replace("}", "&#125;")
-    return _NEWLINE.sub("<br>", escaped)

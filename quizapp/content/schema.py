@@ -9,37 +9,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..types import REGISTRY, TYPES
+from ..types.base import yaml_kind as _yaml_kind
 from .yamlio import ContentError, Mapping
 
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-BLANK_RE = re.compile(r"\[\[(.*?)\]\]")
-TYPES = (
-    "single_choice",
-    "multiple_response",
-    "true_false",
-    "cloze",
-    "short_answer",
-    "matching",
-)
 DIFFICULTIES = ("easy", "medium", "hard")
 BLOOM_LEVELS = ("remember", "understand", "apply", "analyze")
 MODES = ("practice", "exam")
+# The codes a `lint_ignore` may name: the rules of every type, and those of all.
 LINT_CODES = (
     "stem-incomplete",
-    "key-longest",
-    "option-count",
-    "key-position",
-    "key-longest-share",
-    "stem-key-overlap",
-    "tf-cue",
-    "tf-balance",
-    "matching-size",
+    *dict.fromkeys(code for kind in REGISTRY.values() for code in kind.lint_codes),
     "multi-essay-prompt",
     "bloom-scenario",
 )
-MIN_PAIRS, MAX_PAIRS = 3, 6
-MAX_SPARES = 3
-MAX_ANY_ORDER_BLANKS = 6
 COMMON_KEYS = {
     "id",
     "type",
@@ -52,16 +36,6 @@ COMMON_KEYS = {
     "note",
     "lint_ignore",
 }
-TYPE_KEYS = {
-    "single_choice": {"options"},
-    "multiple_response": {"options"},
-    "true_false": {"answer", "feedback"},
-    "cloze": {"text", "any_order"},
-    "short_answer": {"answers"},
-    "matching": {"pairs", "spares"},
-}
-# Keys a type may leave out: required = TYPE_KEYS - OPTIONAL_TYPE_KEYS.
-OPTIONAL_TYPE_KEYS = {"feedback", "any_order", "spares"}
 
 
 @dataclass
@@ -167,12 +141,6 @@ class QuizDoc:
 def _digest(payload: Any) -> str:
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()
-
-
-def opaque_id(question_id: str, kind: str, text: str) -> str:
-    """A stable id for an option or matching item that reveals nothing about the key."""
-    digest = hashlib.blake2s(f"{question_id}\0{kind}\0{text}".encode(), digest_size=5)
-    return digest.hexdigest()
 
 
 class Checker:
@@ -289,20 +257,6 @@ class Checker:
         return result
 
 
-def _yaml_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if value is None:
-        return "nothing"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
 def read_essay(raw: Any, path: Path) -> tuple[EssayDoc | None, list[ContentError]]:
     """Validate one essay file."""
     check = Checker(path)
@@ -362,16 +316,18 @@ def _read_question(
     before = len(check.errors)
     ident = item.get("id") if isinstance(item.get("id"), str) else None
     qtype = check.choice(item, "type", TYPES, ident)
-    type_keys = TYPE_KEYS.get(qtype or "", set())
+    kind = REGISTRY.get(qtype or "")
+    type_keys = set(kind.keys) if kind else set()
+    prompt_optional = kind is not None and not kind.prompt_required
     required = {"id", "type", "explanation", "source", "tags", "difficulty", "bloom"}
-    required |= {"prompt"} if qtype != "cloze" else set()
-    required |= type_keys - OPTIONAL_TYPE_KEYS
+    required |= set() if prompt_optional else {"prompt"}
+    required |= type_keys - (kind.optional_keys if kind else set())
     check.keys(item, required, (COMMON_KEYS | type_keys) - required, ident)
     qid = check.text(item, "id", None)
     if qid and not ID_RE.match(qid):
         check.error(item.line_of("id"), f"id {qid!r} must be kebab-case", qid)
     ident = qid or ident
-    prompt = check.text(item, "prompt", ident, optional=qtype == "cloze")
+    prompt = check.text(item, "prompt", ident, optional=prompt_optional)
     explanation = check.text(item, "explanation", ident)
     note = check.text(item, "note", ident, optional=True)
     difficulty = check.choice(item, "difficulty", DIFFICULTIES, ident)
@@ -388,9 +344,9 @@ def _read_question(
         if quote:
             sources.append(SourceDoc(essay, quote, source.line_of("quote")))
     lint_ignore = _read_lint_ignore(check, item, ident)
-    data = _read_answer_data(check, item, qtype, ident or "")
-    if qtype == "cloze" and not prompt:
-        prompt = "Fill in the blanks."
+    data = kind.read(check, item, ident or "") if kind else None
+    if kind and prompt_optional and not prompt:
+        prompt = kind.default_prompt
     if len(check.errors) > before or not (qid and qtype and data is not None):
         return None
     return QuestionDoc(
@@ -441,232 +397,6 @@ def _read_lint_ignore(
         if reason:
             result[code] = reason
     return result
-
-
-def _read_answer_data(
-    check: Checker, item: Mapping, qtype: str | None, qid: str
-) -> dict[str, Any] | None:
-    if qtype in ("single_choice", "multiple_response"):
-        return _read_options(check, item, qtype, qid)
-    if qtype == "true_false":
-        answer = item.get("answer")
-        if not isinstance(answer, bool):
-            check.error(
-                item.line_of("answer"),
-                f"'answer' must be true or false, got {_yaml_kind(answer)} {answer!r}",
-                qid,
-            )
-            return None
-        feedback = check.text(item, "feedback", qid, optional=True)
-        return {
-            "options": [
-                {
-                    "id": opaque_id(qid, "tf", str(value)),
-                    "text": "True" if value else "False",
-                    "correct": value is answer,
-                    "feedback": None if value is answer else feedback,
-                }
-                for value in (True, False)
-            ]
-        }
-    if qtype == "cloze":
-        return _read_cloze(check, item, qid)
-    if qtype == "short_answer":
-        answers = check.text_list(item, "answers", qid)
-        return {"answers": answers} if answers else None
-    if qtype == "matching":
-        return _read_pairs(check, item, qid)
-    return None
-
-
-def _read_options(
-    check: Checker, item: Mapping, qtype: str, qid: str
-) -> dict[str, Any] | None:
-    options = []
-    for option in check.mapping_list(item, "options", qid):
-        check.keys(option, {"text"}, {"correct", "feedback", "plausible_but_true"}, qid)
-        text = check.text(option, "text", qid)
-        correct = option.get("correct", False)
-        if not isinstance(correct, bool):
-            check.error(
-                option.line_of("correct"), "'correct' must be true or false", qid
-            )
-        feedback = check.text(option, "feedback", qid, optional=True)
-        plausible = _read_plausible(check, option, correct is True, qid)
-        if text:
-            record = {
-                "id": opaque_id(qid, "option", text),
-                "text": text,
-                "correct": correct is True,
-                "feedback": feedback,
-            }
-            # Only when authored, so the stored data (and content hash) of every
-            # option without the flag stays as it was.
-            if plausible:
-                record["plausible_but_true"] = plausible
-            options.append(record)
-    keys = sum(option["correct"] for option in options)
-    if options and qtype == "single_choice" and keys != 1:
-        check.error(
-            item.line_of("options"),
-            f"a single-choice question needs exactly one correct option, found {keys}",
-            qid,
-        )
-    if options and qtype == "multiple_response" and not 0 < keys < len(options):
-        check.error(
-            item.line_of("options"),
-            "a multiple-response question needs at least one correct and one "
-            "incorrect option",
-            qid,
-        )
-    if options and len(options) < 2:
-        check.error(item.line_of("options"), "at least two options are needed", qid)
-    return {"options": options} if options else None
-
-
-def _read_plausible(
-    check: Checker, option: Mapping, correct: bool, qid: str
-) -> str | None:
-    """The reason a distractor that is a true statement still misses this stem."""
-    if "plausible_but_true" not in option:
-        return None
-    line = option.line_of("plausible_but_true")
-    if correct:
-        check.error(
-            line,
-            "'plausible_but_true' flags a distractor; it is not allowed on a "
-            "'correct: true' option",
-            qid,
-        )
-        return None
-    if option["plausible_but_true"] is None:
-        check.error(
-            line,
-            "'plausible_but_true' needs the reason the true statement does not "
-            "answer this stem",
-            qid,
-        )
-        return None
-    return check.text(option, "plausible_but_true", qid)
-
-
-def _fold(text: str) -> str:
-    """Case and whitespace folded, as the duplicate checks compare text."""
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
-def _read_cloze(check: Checker, item: Mapping, qid: str) -> dict[str, Any] | None:
-    text = check.text(item, "text", qid)
-    if not text:
-        return None
-    parts = BLANK_RE.split(text)
-    blanks = []
-    for raw in parts[1::2]:
-        variants = [v.strip() for v in raw.split("|") if v.strip()]
-        if not variants:
-            check.error(item.line_of("text"), "a blank [[...]] is empty", qid)
-        elif any("::" in v or "}}" in v or "{{" in v for v in variants):
-            check.error(
-                item.line_of("text"), "a blank must not contain '::', '{{' or '}}'", qid
-            )
-        blanks.append(variants)
-    if not blanks:
-        check.error(
-            item.line_of("text"), "a cloze needs at least one blank [[answer]]", qid
-        )
-        return None
-    if "[[" in "".join(parts[0::2]) or "]]" in "".join(parts[0::2]):
-        check.error(item.line_of("text"), "unbalanced [[ ]] in cloze text", qid)
-    data: dict[str, Any] = {"parts": parts[0::2], "blanks": blanks}
-    if "any_order" in item:
-        any_order = item["any_order"]
-        if not isinstance(any_order, bool):
-            check.error(
-                item.line_of("any_order"),
-                f"'any_order' must be true or false, got {_yaml_kind(any_order)} "
-                f"{any_order!r}",
-                qid,
-            )
-            return None
-        if any_order and not 2 <= len(blanks) <= MAX_ANY_ORDER_BLANKS:
-            # The grader tries every order of the typed blanks (6! = 720 at most).
-            check.error(
-                item.line_of("any_order"),
-                f"'any_order' needs 2 to {MAX_ANY_ORDER_BLANKS} blanks, "
-                f"found {len(blanks)}",
-                qid,
-            )
-            return None
-        # Stored only when true: an item without it keeps its data and content hash.
-        if any_order:
-            data["any_order"] = True
-    return data
-
-
-def _read_pairs(check: Checker, item: Mapping, qid: str) -> dict[str, Any] | None:
-    pairs = []
-    for pair in check.mapping_list(item, "pairs", qid):
-        check.keys(pair, {"left", "right"}, set(), qid)
-        left = check.text(pair, "left", qid)
-        right = check.text(pair, "right", qid)
-        if left and right:
-            pairs.append(
-                {
-                    "id": opaque_id(qid, "left", left),
-                    "left": left,
-                    "right_id": opaque_id(qid, "right", right),
-                    "right": right,
-                }
-            )
-    if not MIN_PAIRS <= len(pairs) <= MAX_PAIRS:
-        check.error(
-            item.line_of("pairs"),
-            f"matching needs {MIN_PAIRS} to {MAX_PAIRS} pairs, found {len(pairs)}",
-            qid,
-        )
-        return None
-    for kind in ("left", "right"):
-        values = [_fold(p[kind]) for p in pairs]
-        if len(set(values)) != len(values):
-            check.error(item.line_of("pairs"), f"two pairs share a {kind} item", qid)
-            return None
-    data: dict[str, Any] = {"pairs": pairs}
-    if "spares" in item:
-        spares = _read_spares(check, item, pairs, qid)
-        if spares is None:
-            return None
-        data["spares"] = spares
-    return data
-
-
-def _read_spares(
-    check: Checker, item: Mapping, pairs: list[dict[str, str]], qid: str
-) -> list[dict[str, str]] | None:
-    """Extra right-hand answers that match no left item (CONTENT.md rule 17)."""
-    line = item.line_of("spares")
-    before = len(check.errors)
-    texts = check.text_list(item, "spares", qid)
-    if len(check.errors) > before:
-        return None
-    if not 1 <= len(texts) <= MAX_SPARES:
-        check.error(
-            line, f"'spares' holds 1 to {MAX_SPARES} answers, found {len(texts)}", qid
-        )
-        return None
-    rights = {_fold(p["right"]) for p in pairs}
-    seen: set[str] = set()
-    for text in texts:
-        folded = _fold(text)
-        if folded in rights:
-            check.error(line, f"spare {text!r} is also a pair's right-hand answer", qid)
-        elif folded in seen:
-            check.error(line, f"spare {text!r} is listed twice", qid)
-        seen.add(folded)
-    if len(check.errors) > before:
-        return None
-    # The same id scheme as a pair's right_id: in the page a spare is just one
-    # more right-hand answer.
-    return [{"id": opaque_id(qid, "right", text), "text": text} for text in texts]
 
 
 def read_quizzes(raw: Any, path: Path) -> tuple[list[QuizDoc], list[ContentError]]:

@@ -17,6 +17,7 @@ from ..grading import Verdict, grade
 from ..models import Attempt, Learner, Question, Quiz, Response, new_token, utcnow
 from ..questions import question_query, quiz_questions
 from ..study.queue import record_quiz_review
+from ..types import REGISTRY
 from .pages import missed_among
 
 if TYPE_CHECKING:
@@ -54,20 +55,13 @@ class StaleAnswer(AnswerRefused):
 
 def layout_for(questions: list[Question]) -> list[dict[str, Any]]:
     """Fix the order of questions and of each question's options for an attempt."""
-    slots = []
-    for question in questions:
-        order: list[str] = []
-        if question.type in ("single_choice", "multiple_response"):
-            order = [o["id"] for o in question.data["options"]]
-            _rng.shuffle(order)
-        elif question.type == "true_false":
-            order = [o["id"] for o in question.data["options"]]
-        elif question.type == "matching":
-            order = [p["right_id"] for p in question.data["pairs"]]
-            order += [spare["id"] for spare in question.data.get("spares", [])]
-            _rng.shuffle(order)
-        slots.append({"question": question.id, "order": order})
-    return slots
+    return [
+        {
+            "question": question.id,
+            "order": REGISTRY[question.type].option_order(question.data, _rng),
+        }
+        for question in questions
+    ]
 
 
 def start_attempt(

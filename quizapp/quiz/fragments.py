@@ -19,9 +19,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Essay, Passage, Question, QuestionSource, Quiz
+from ..types import REGISTRY
 from .cache import content_cache
 from .forms import AnswerForm, answer_fields, answer_form
-from .review import Source, build_feedback, cloze_segments
+from .review import Source, build_feedback
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,13 @@ def fields_html(
     """Answer fields: empty, or from `form` (a stored answer, or errors to show)."""
     if form is None:
         form = answer_form(view, order, meta={"csrf": False})
+    kind = REGISTRY[view.type]
     return _render(
-        "quiz/_answer_fields.html",
+        kind.fields_template,
         question=view,
         form=form,
         fields=answer_fields(form),
-        segments=cloze_segments(view) if view.type == "cloze" else None,
+        **kind.template_context(view.data),
     )
 
 
@@ -169,12 +171,14 @@ def _review_fragment(
     key = (template, request.script_root, view.id, number, tuple(order), answer_key)
 
     def render() -> Markup:
+        kind = REGISTRY[view.type]
         return _render(
             template,
             question=view,
             number=number,
             review=build_feedback(view, order, answer),
-            segments=cloze_segments(view) if view.type == "cloze" else None,
+            revealed=kind.revealed_template,
+            **kind.template_context(view.data),
         )
 
     return content_cache().get(version, key, render)

@@ -37,6 +37,7 @@ from .forms import (
     answer_form,
     answer_from,
     choices,
+    empty_answer_message,
 )
 from .fragments import fields_html
 from .learners import assign_learner_id, ensure_learner, learner_id
@@ -147,7 +148,7 @@ def answer(attempt_id: str, number: int) -> Page:
             "This page is out of date. Reload the page and answer again."
         )
     elif given is None and not form.errors:
-        form.form_errors.append("Fill in at least one blank.")
+        form.form_errors.append(empty_answer_message(slot.question))
     if given is None or seen is None:
         return _refused_answer(slot, form), 400
     if ops.submit_answer(slot, given, seen):

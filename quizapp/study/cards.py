@@ -22,6 +22,7 @@ from ..quiz.attempts import load_attempt, missed_question_ids
 from ..quiz.forms import AnswerForm, answer_fields, answer_form, answer_from
 from ..quiz.learners import get_or_create_learner
 from ..quiz.pages import version_stamp
+from ..types import REGISTRY
 
 QuestionView = fragments.QuestionView
 
@@ -64,18 +65,10 @@ def option_order(learner_id: str, view: QuestionView, reps: int) -> list[str]:
     Shuffled like an attempt's, but derived from (learner, question, review count),
     so the page and the post that grades it agree without storing anything.
     """
-    data = view.data
-    if view.type in ("single_choice", "multiple_response", "true_false"):
-        order = [o["id"] for o in data["options"]]
-    elif view.type == "matching":
-        order = [p["right_id"] for p in data["pairs"]]
-    else:
-        return []
-    if view.type != "true_false":
-        seed = hashlib.sha256(f"{learner_id}:{view.id}:{reps}".encode()).digest()
-        # A display order, not a secret: a seeded generator keeps it reproducible.
-        random.Random(seed).shuffle(order)  # noqa: S311  # nosec B311
-    return order
+    seed = hashlib.sha256(f"{learner_id}:{view.id}:{reps}".encode()).digest()
+    # A display order, not a secret: a seeded generator keeps it reproducible.
+    rng = random.Random(seed)  # noqa: S311  # nosec B311
+    return REGISTRY[view.type].option_order(view.data, rng)
 
 
 def answer_fields_html(version: str, view: QuestionView, order: list[str]) -> Markup:

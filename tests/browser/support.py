@@ -30,6 +30,8 @@ TYPE_LABELS = {
     "cloze": "Cloze",
     "short_answer": "Short answer",
     "matching": "Matching",
+    "numeric": "Numeric",
+    "ordering": "Ordering",
 }
 # What Tab lands on inside each type's answer form (before the submit button).
 CONTROLS = {
@@ -39,7 +41,12 @@ CONTROLS = {
     "short_answer": {"text"},
     "cloze": {"text"},
     "matching": {"select"},
+    "numeric": {"text"},
+    # A position select per item; with JavaScript, its Move up/down buttons too.
+    "ordering": {"select", "button"},
 }
+# What a keyboard user types into a number box (the fixture bank's key).
+NUMBER = "2010"
 VERDICT = re.compile(r"^\s*(Correct|Partly correct \(\d+%\)|Incorrect)\s*$")
 
 _FOCUS = """el => {
@@ -50,8 +57,11 @@ _FOCUS = """el => {
 }"""
 _ACTIVE_KIND = """() => {
   const a = document.activeElement;
-  return a.tagName === "SELECT" ? "select" : (a.type || a.tagName).toLowerCase();
+  if (a.tagName === "SELECT") return "select";
+  if (a.inputMode === "decimal") return "number";
+  return (a.type || a.tagName).toLowerCase();
 }"""
+_ACTIVE_TEXT = "() => document.activeElement.textContent.trim()"
 _PROMPT = """el => {
   const copy = el.cloneNode(true);
   copy.querySelectorAll(".hint").forEach(hint => hint.remove());
@@ -128,24 +138,40 @@ def answer_question(page: Page) -> str:
     tab_to(page, form.locator("input:not([type=hidden]), select").first)
     kinds: set[str] = set()
     selects = 0
+    moved = False
     for _ in range(40):
         kind = page.evaluate(_ACTIVE_KIND)
         if kind == "submit":
             break
-        kinds.add(kind)
+        kinds.add("text" if kind == "number" else kind)
         if kind == "radio":
             page.keyboard.press("ArrowDown")  # moves to the next option and picks it
         elif kind == "checkbox" and not form.locator(":checked").count():
             page.keyboard.press("Space")
         elif kind == "text":
             page.keyboard.type("peacekeeping")
-        elif kind == "select":
+        elif kind == "number":
+            page.keyboard.type(NUMBER)
+        elif kind == "select" and qtype != "ordering":
             selects += 1  # a different option in each select
             for _ in range(selects):
                 page.keyboard.press("ArrowDown")
-        assert len(kinds) == 1, f"{qtype}: focus left the answer controls: {kinds}"
+        elif (
+            kind == "button"
+            and not moved
+            and page.evaluate(_ACTIVE_TEXT).startswith("Move down")
+        ):
+            # The first Move down button of an ordering question: one move, announced.
+            page.keyboard.press("Enter")
+            expect(form.locator("[data-reorder-status]")).to_contain_text("moved to")
+            moved = True
+        # Only the answer controls, no Tab stop elsewhere before the submit button.
+        assert kinds <= CONTROLS[qtype], f"{qtype}: focus left the answer controls"
         page.keyboard.press("Tab")
-    assert kinds == CONTROLS[qtype], f"{qtype}: Tab reached {kinds}"
+    enhanced = form.locator("button.order-move").count() > 0
+    expected = CONTROLS[qtype] - (set() if enhanced else {"button"})
+    assert kinds == expected, f"{qtype}: Tab reached {kinds}"
+    assert moved or not enhanced, "no Move down button was reached"
     _expect_answered(form, qtype)
     expect(submit).to_be_focused()
     page.keyboard.press("Enter")
@@ -160,6 +186,11 @@ def _expect_answered(form: Locator, qtype: str) -> None:
     elif qtype == "matching":
         for select in form.locator("select").all():
             expect(select).not_to_have_value("")
+    elif qtype == "numeric":
+        expect(form.get_by_role("textbox")).to_have_value(NUMBER)
+    elif qtype == "ordering":
+        positions = [select.input_value() for select in form.locator("select").all()]
+        assert sorted(positions) == [str(n) for n in range(1, len(positions) + 1)]
     else:
         for box in form.get_by_role("textbox").all():
             expect(box).to_have_value("peacekeeping")
