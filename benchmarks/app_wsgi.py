@@ -17,6 +17,7 @@ BENCHMARK_OVERRIDES: dict[str, Any] = {
     "RATE_LIMIT_DECKS": "1000000 per minute",
     "RATE_LIMIT_ANSWER": "1000000 per minute",
     "RATE_LIMIT_WRITE": "1000000 per minute",
+    "RATE_LIMIT_STUDY": "1000000 per minute",
 }
 
 app = create_app(BENCHMARK_OVERRIDES)

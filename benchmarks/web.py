@@ -47,7 +47,7 @@ BENCH_DIR = ROOT / "benchmarks"
 HOST = "127.0.0.1"
 PROTECTED_DATABASES = {"test", "postgres", "template0", "template1"}
 GOALS = {"catalogue": 0.7, "question": 0.6, "answer": 0.4, "results": 0.5}
-PAGES = ("catalogue", "question", "answer", "results", "deck")
+PAGES = ("catalogue", "question", "answer", "results", "deck", "study", "rating")
 ATTEMPT_SIZE = 20
 MAX_DURATION = 30
 APP_PATHS = ("quizapp", "templates", "migrations")
@@ -173,6 +173,8 @@ class Form:
                 values.setdefault(name, [item.get("value", "on")])
             elif kind == "hidden":
                 values[name] = [item.get("value", "")]
+            elif item.get("inputmode") == "decimal":
+                values[name] = ["1"]  # a number box (numeric questions)
             else:
                 values[name] = ["answer"]
         for name, options in self.selects.items():
@@ -202,7 +204,11 @@ class FormParser(HTMLParser):
             self._select = values.get("name", "")
             self.forms[-1].selects[self._select] = []
         elif tag == "option" and self._select is not None:
-            self.forms[-1].selects[self._select].append(values.get("value", ""))
+            options = self.forms[-1].selects[self._select]
+            if "selected" in values:  # a preset choice (ordering's positions) first
+                options.insert(0, values.get("value", ""))
+            else:
+                options.append(values.get("value", ""))
 
     def handle_endtag(self, tag: str) -> None:
         """Close a select."""
@@ -293,7 +299,9 @@ def build_targets(transport: Transport, posters: int) -> list[Target]:
     - answer: POST of the stored answer to q/1 of `posters` learners' exam attempts
       (each learner its own; a re-post stores nothing and redirects to q/2);
     - results: GET the results of a finished 20-question exam of all types;
-    - deck: GET /decks/bank.apkg (anonymous).
+    - deck: GET /decks/bank.apkg (anonymous);
+    - study: GET /study of a learner with a study queue (the finished exam's reviews);
+    - rating: POST of a rating already stored (a double click: a no-op redirect).
     """
     learner = Client(transport)
     results_id = finished_attempt(learner)
@@ -307,6 +315,15 @@ def build_targets(transport: Transport, posters: int) -> list[Target]:
         headers = {**poster.headers(), "Content-Type": FORM}
         path = f"/attempts/{attempt_id}/q/1"
         post_calls.append(Call("POST", path, headers, urlencode(fields)))
+    rating_calls = []
+    for _ in range(posters):
+        rater = Client(transport)
+        shown = one_form(rater.expect("GET", "/study", 200).text, "answer-form")
+        page = rater.expect("POST", "/study/answer", 200, shown.filled()).text
+        fields = [*one_form(page, "rating-form").filled(), ("rating", "3")]
+        rater.expect("POST", "/study/rate", 303, fields)
+        headers = {**rater.headers(), "Content-Type": FORM}
+        rating_calls.append(Call("POST", "/study/rate", headers, urlencode(fields)))
     return [
         Target("catalogue", "catalogue GET /", [Call("GET", "/", own)]),
         Target(
@@ -323,6 +340,8 @@ def build_targets(transport: Transport, posters: int) -> list[Target]:
         Target(
             "deck", "deck GET /decks/bank.apkg", [Call("GET", "/decks/bank.apkg", {})]
         ),
+        Target("study", "study GET /study", [Call("GET", "/study", own)]),
+        Target("rating", "rating POST /study/rate (replayed)", rating_calls),
     ]
 
 
