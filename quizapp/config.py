@@ -57,6 +57,16 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATE_LIMIT_KEY_PREFIX": "quizapp:",
         "CATALOGUE_PAGE_SIZE": 24,
         "CONTENT_CACHE_BYTES": 64 * 1024 * 1024,
+        # Study history uploads (/progress/import): an Anki export with scheduling
+        # (.apkg or .colpkg, best without media) or our JSON progress file. Over the
+        # size: 413. Reading runs in a child process with these bounds.
+        "HISTORY_UPLOAD_BYTES": 32 * 1024 * 1024,
+        "HISTORY_UNPACKED_BYTES": 256 * 1024 * 1024,
+        "HISTORY_PARSE_SECONDS": 30,
+        "HISTORY_PARSE_MEMORY_BYTES": 1024 * 1024 * 1024,
+        "HISTORY_MAX_REVIEWS": 100_000,
+        "RATE_LIMIT_IMPORT": "10 per hour",
+        "RATE_LIMIT_TRANSFER": "10 per minute",
         "TRUSTED_HOSTS": None,  # Flask's own setting: None answers any Host header
         "TRUSTED_PROXIES": 0,
     }
