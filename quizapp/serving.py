@@ -8,6 +8,9 @@
   MAX_CONTENT_LENGTH, and handed on with its length, so Werkzeug's stock size check
   applies to it as to any other body. The server (gunicorn, Werkzeug's dev server)
   still does the de-chunking; nothing here parses HTTP.
+- Uploads: an endpoint in UPLOAD_LIMITS takes a body up to its own configured
+  size instead of MAX_CONTENT_LENGTH (decided by endpoint, for chunked bodies
+  too); over it, 413 with the limit and what to do.
 - The secret key: without SECRET_KEY every HTTP request gets a 503 page saying so;
   the CLI, which signs nothing, keeps working.
 """
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, abort, current_app, request
-from werkzeug.exceptions import BadHost, SecurityError
+from werkzeug.exceptions import BadHost, HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
@@ -39,6 +42,16 @@ REFUSAL_LOG = (
     "503 until one is set and the server restarted."
 )
 _LOGGED = "quizapp.keyless_logged"
+
+#: Endpoints that take a file upload: the setting naming their size limit, and
+#: what a learner over it should do.
+UPLOAD_LIMITS = {
+    "history.import_history": (
+        "HISTORY_UPLOAD_BYTES",
+        "Export only the Peacekeeping deck, without media (untick \u201cInclude"
+        " media\u201d in Anki's export window), and upload that file.",
+    ),
+}
 BAD_HOST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Unknown host · Peacekeeping study\
 </title></head><body><main><h1>Unknown host (400)</h1>
@@ -74,6 +87,12 @@ def _refuse_early() -> None:
             current_app.logger.error(REFUSAL_LOG)
         abort(503, REFUSAL_MESSAGE)
     problem = request.environ.get(BODY_PROBLEM)
+    upload = UPLOAD_LIMITS.get(request.endpoint or "")
+    if upload is not None:
+        allowed = int(current_app.config[upload[0]])
+        request.max_content_length = allowed
+        if problem == 413 or (request.content_length or 0) > allowed:
+            abort(413, f"The file is larger than {allowed // 2**20} MiB. {upload[1]}")
     if problem == 413:
         abort(413)
     if problem == 400:
@@ -109,8 +128,17 @@ class ChunkedBodyLimit:
         """Buffer a chunked body, or mark why it cannot be, then call the app."""
         limit = self.flask.config.get("MAX_CONTENT_LENGTH")
         if limit is not None and _is_chunked(environ):
-            _buffer_body(environ, int(limit))
+            _buffer_body(environ, self.body_limit(environ, int(limit)))
         return self.app(environ, start_response)
+
+    def body_limit(self, environ: WSGIEnvironment, default: int) -> int:
+        """The size a body may have at this request's endpoint."""
+        try:
+            endpoint, _ = self.flask.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return default
+        upload = UPLOAD_LIMITS.get(str(endpoint))
+        return int(self.flask.config[upload[0]]) if upload else default
 
 
 def _is_chunked(environ: WSGIEnvironment) -> bool:

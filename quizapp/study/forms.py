@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DecimalField,
     Field,
@@ -114,3 +115,12 @@ class SettingsForm(FlaskForm):
         """The form with every known time zone as a choice."""
         super().__init__(*args, **kwargs)
         self.time_zone.choices = [(name, name) for name in zone_names()]
+
+
+class ImportForm(FlaskForm):
+    """An upload of study history: an Anki export or our progress JSON file."""
+
+    file = FileField(
+        "Your Anki export (.apkg or .colpkg) or progress file (.json)",
+        validators=[FileRequired("Choose the file to upload.")],
+    )
