@@ -84,7 +84,7 @@ def review_in_anki(col: Collection, eases: list[int]) -> list[tuple[int, str, in
     ]
 
 
-def upload(client: FlaskClient, data: bytes, name: str = "export.apkg"):  # noqa: ANN201
+def upload(client: FlaskClient, data: bytes, name: str = "export.apkg"):
     """Post a file to the import form."""
     return client.post(
         "/progress/import",

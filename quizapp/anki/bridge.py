@@ -150,8 +150,9 @@ def read(package: Path, request: dict[str, Any]) -> dict[str, Any]:
 
 def write(deck: Path, out: Path, request: dict[str, Any]) -> dict[str, Any]:
     """Our deck with the learner's schedule and review log, exported with both."""
-    from anki.collection import ExportAnkiPackageOptions  # first: anki's import order
-    from anki.cards import FSRSMemoryState  # noqa: I001
+    # anki.collection first: importing anki.cards first is a circular import.
+    from anki.collection import ExportAnkiPackageOptions  # noqa: I001
+    from anki.cards import FSRSMemoryState
 
     col = open_collection(Path("write"))
     try:

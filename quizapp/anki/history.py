@@ -8,17 +8,17 @@ temporary directory that is always removed, with bounds on memory, CPU time,
 wall time and the bytes it may write (configuration: HISTORY_*).
 
 How notes map to questions (ANKI.md, "Cards vs notes"): a note is a question by
-its GUID (builder.note_guid). Anki keeps one card per cloze deletion; the browser
-keeps one card per question, so a question's history is the review log of all
-its note's cards in time order. Going to Anki, every card of the note gets the
-question's schedule and the review log goes on its first card.
+its GUID (builder.note_guid). Anki keeps one card per deletion of a gap note;
+the browser keeps one card per question, so a question's history is the review
+log of all its note's cards in time order. Going to Anki, every card of the
+note gets the question's schedule and the review log goes on its first card.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess  # nosec B404 - our own program, fixed argv, no shell
+import subprocess  # nosec B404
 import sys
 import tempfile
 from collections import Counter
@@ -101,7 +101,7 @@ def _run(args: Sequence[str], request: dict[str, Any], folder: Path) -> dict[str
         **request,
     }
     try:
-        done = subprocess.run(  # noqa: S603  # nosec B603 - fixed argv, no shell
+        done = subprocess.run(  # noqa: S603  # nosec B603
             [sys.executable, "-I", str(BRIDGE), *args],
             input=json.dumps(request).encode(),
             capture_output=True,

@@ -74,6 +74,8 @@ def import_history() -> Page:
         found = anki_history.read_package(data, now)
     except anki_history.BridgeRefused as refused:
         return _page(form, error=refused.message), 400
+    if not found.matched:
+        return _page(form, error=_none_ours(found.notes)), 400
     learner_id = assign_learner_id()
     write_lock()
     cards.ensure_learner(learner_id)
@@ -88,6 +90,14 @@ def import_history() -> Page:
         unusable=found.unusable,
     )
     return _page(ImportForm(formdata=None), report=report)
+
+
+def _none_ours(notes: int) -> str:
+    return (
+        f"This package holds {notes} notes, but none of them are from the"
+        " Peacekeeping deck, so there is nothing to import. Export the deck you"
+        " imported from this site (or your whole collection) and upload that."
+    )
 
 
 def _json_unavailable() -> str:
