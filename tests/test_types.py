@@ -7,6 +7,7 @@ errors name file:line and id, its grading is a pure function, and a bad post is 
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -16,13 +17,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from quizapp.content import read_bank
 from quizapp.extensions import db
 from quizapp.grading import grade
 from quizapp.models import Response
-from quizapp.types import REGISTRY, TYPES
+from quizapp.types import REGISTRY, TYPES, cards
 from quizapp.types.numeric import NumberRefused, canonical, parse_number
 from tests.conftest import (
     FIXTURE_CONTENT,
@@ -496,3 +499,11 @@ def test_a_missed_new_type_is_retried_and_goes_into_the_missed_deck(
     assert retry.status_code == 302
     again = retry.headers["Location"].rsplit("/", 1)[-1]
     assert question_at(hostile_app, again, 1).type == qtype
+
+
+@given(st.text(alphabet=st.sampled_from("ab {}<>&\"'\n\r\u00e9"), max_size=30))
+def test_field_text_fast_path_matches_the_plain_escape(value: str) -> None:
+    """cards.text skips work on text without braces or line breaks: same result."""
+    plain = html.escape(value).replace("{", "&#123;").replace("}", "&#125;")
+    plain = re.sub(r"\r\n|\r|\n", "<br>", plain)
+    assert cards.text(value) == plain

@@ -43,8 +43,12 @@ def text(value: str) -> str:
     escaped = html.escape(value)
     # A field is not re-rendered as a template, but a deletion field is parsed for
     # "{{c1::"; entity braces keep authored text from ever becoming card syntax.
-    escaped = escaped.replace("{", "&#123;").replace("}", "&#125;")
-    return _NEWLINE.sub("<br>", escaped)
+    if "{" in escaped or "}" in escaped:
+        escaped = escaped.replace("{", "&#123;").replace("}", "&#125;")
+    # Most fields are one line: the regex only where there is a line break.
+    if "\n" in escaped or "\r" in escaped:
+        return _NEWLINE.sub("<br>", escaped)
+    return escaped
 
 
 def deletion(number: int, answer: str) -> str:
