@@ -236,12 +236,12 @@ def build_deck(questions: Iterable[Question | DeckQuestion]) -> DeckBuild:
 
 def build_deck_plain(questions: Iterable[Question | DeckQuestion]) -> DeckBuild:
     """The same package through genanki's own Note.write_to_db: the reference."""
-    return zip_package(_build(questions, _write_notes))
+    return zip_package(_build(questions, _write_notes, None))
 
 
 def build_collection(questions: Iterable[Question | DeckQuestion]) -> Collection:
     """The collection database of `build_deck`'s package, one note per question."""
-    return _build(questions, _write_rows)
+    return _build(questions, _write_rows, _Reuse())
 
 
 # Deflate level of the package (zlib's default). Measured on the 10,000-question
@@ -362,11 +362,26 @@ class _Note:
 
     model: genanki.Model
     fields: list[str]
-    tags: list[str]
+    tags: tuple[str, ...]
     guid: str
     due: int
     mod: int
-    ords: list[int]  # its cards' template or deletion numbers, as genanki decides
+    ords: tuple[int, ...]  # its cards' template or deletion numbers, as genanki decides
+
+
+class _Reuse:
+    """What repeats across one build's notes, worked out once.
+
+    Which cards a front/back note gets depends only on its note type and which of
+    its fields are filled; tags only on the question's tags, essay, difficulty,
+    Bloom level and type; a citation line only on the essay and section. The plain
+    build (no _Reuse) works each out per note: the reference the tests compare to.
+    """
+
+    def __init__(self) -> None:
+        self.cards: dict[tuple[int, tuple[bool, ...]], tuple[int, ...]] = {}
+        self.tags: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self.cites: dict[tuple[str, str | None], str] = {}
 
 
 # Decks in the order they are written (the root first), each with its notes.
@@ -374,7 +389,9 @@ _Decks = list[tuple[genanki.Deck, list[_Note]]]
 _Writer = Callable[[sqlite3.Cursor, _Decks, Iterator[int]], None]
 
 
-def _build(questions: Iterable[Question | DeckQuestion], write: _Writer) -> Collection:
+def _build(
+    questions: Iterable[Question | DeckQuestion], write: _Writer, reuse: _Reuse | None
+) -> Collection:
     models = {note_type.id: _model(note_type) for note_type in NOTE_TYPES}
     root = genanki.Deck(ROOT_DECK_ID, ROOT_DECK, description=_DECK_DESCRIPTION)
     decks: dict[str, tuple[genanki.Deck, list[_Note]]] = {}
@@ -384,7 +401,7 @@ def _build(questions: Iterable[Question | DeckQuestion], write: _Writer) -> Coll
     for position, question in enumerate(questions):
         if not isinstance(question, DeckQuestion):
             question = DeckQuestion.of(question)
-        note = _note(question, models, position)
+        note = _note(question, models, position, reuse)
         entry = decks.get(question.essay.slug)
         if entry is None:
             entry = decks[question.essay.slug] = (_essay_deck(question.essay), [])
@@ -481,7 +498,10 @@ _CARD_ZEROS = (0, 0, 0, 0, 0, 0, 0, 0, "")
 
 
 def _note(
-    question: DeckQuestion, models: dict[int, genanki.Model], position: int
+    question: DeckQuestion,
+    models: dict[int, genanki.Model],
+    position: int,
+    reuse: _Reuse | None,
 ) -> _Note:
     note_type, fields = REGISTRY[question.type].anki_fields(
         question.prompt, question.data
@@ -489,7 +509,7 @@ def _note(
     fields |= {
         "Explanation": _text(question.explanation),
         "Accuracy note": _text(question.note or ""),
-        "Source": _sources(question),
+        "Source": _sources(question, reuse),
         "Question ID": _text(question.id),
     }
     model = models[note_type.id]
@@ -498,14 +518,28 @@ def _note(
     return _Note(
         model=model,
         fields=values,
-        tags=_tags(question),
+        tags=_tags(question, reuse),
         guid=note_guid(question.id),
         # New cards are shown in bank order.
         due=position,
         mod=_mod(question.updated_at),
-        # genanki decides which cards a note has (ANKI.md section 7); ask it.
-        ords=[card.ord for card in genanki.Note(model=model, fields=values).cards],
+        ords=_ords(model, values, reuse),
     )
+
+
+def _ords(
+    model: genanki.Model, values: list[str], reuse: _Reuse | None
+) -> tuple[int, ...]:
+    if reuse is None or model.model_type != genanki.Model.FRONT_BACK:
+        # genanki decides which cards a note has (ANKI.md section 7); ask it.
+        notes = genanki.Note(model=model, fields=values)
+        return tuple(card.ord for card in notes.cards)
+    # A front/back note gets a card per template whose required fields are filled.
+    key = (model.model_id, tuple(map(bool, values)))
+    ords = reuse.cards.get(key)
+    if ords is None:
+        ords = reuse.cards[key] = _ords(model, values, None)
+    return ords
 
 
 def _mod(updated_at: datetime) -> int:
@@ -515,7 +549,23 @@ def _mod(updated_at: datetime) -> int:
     return int(updated_at.timestamp())
 
 
-def _tags(question: DeckQuestion) -> list[str]:
+def _tags(question: DeckQuestion, reuse: _Reuse | None) -> tuple[str, ...]:
+    if reuse is None:
+        return _tags_of(question)
+    key = (
+        question.tags,
+        question.essay.slug,
+        question.difficulty,
+        question.bloom,
+        question.type,
+    )
+    tags = reuse.tags.get(key)
+    if tags is None:
+        tags = reuse.tags[key] = _tags_of(question)
+    return tags
+
+
+def _tags_of(question: DeckQuestion) -> tuple[str, ...]:
     tags = {f"topic::{_tag(name)}" for name in question.tags}
     tags |= {
         f"essay::{_tag(question.essay.slug)}",
@@ -523,7 +573,7 @@ def _tags(question: DeckQuestion) -> list[str]:
         f"bloom::{_tag(question.bloom)}",
         f"type::{_tag(question.type)}",
     }
-    return sorted(tags)
+    return tuple(sorted(tags))
 
 
 @functools.cache
@@ -533,14 +583,18 @@ def _tag(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "none"
 
 
-def _sources(question: DeckQuestion) -> str:
+def _sources(question: DeckQuestion, reuse: _Reuse | None) -> str:
     quotes = []
     for source in question.sources:
-        where = source.essay_title
-        if source.section:
-            where = f"{where} — {source.section}"
-        quotes.append(
-            f"<blockquote>{_text(source.quote)}</blockquote>"
-            f'<div class="cite">{_text(where)}</div>'
-        )
+        if reuse is None:
+            cite = _cite(source.essay_title, source.section)
+        else:
+            key = (source.essay_title, source.section)
+            cite = reuse.cites.get(key) or reuse.cites.setdefault(key, _cite(*key))
+        quotes.append(f"<blockquote>{_text(source.quote)}</blockquote>{cite}")
     return "".join(quotes)
+
+
+def _cite(essay_title: str, section: str | None) -> str:
+    where = f"{essay_title} — {section}" if section else essay_title
+    return f'<div class="cite">{_text(where)}</div>'
