@@ -78,6 +78,17 @@ def select_questions(
     *, essay: str | None = None, quiz: str | None = None, tag: str | None = None
 ) -> list[Question]:
     """Questions for an export: the whole bank, or one essay's, quiz's or tag's."""
+    query = export_query(essay=essay, quiz=quiz, tag=tag)
+    return list(db.session.scalars(with_details(query)))
+
+
+def export_query(
+    *, essay: str | None = None, quiz: str | None = None, tag: str | None = None
+) -> Select[tuple[Question]]:
+    """The query `select_questions` runs (without its eager loads).
+
+    Raises LookupError for a quiz or essay that does not exist.
+    """
     filters: dict[str, list[str]] = {}
     if quiz:
         quiz_row = db.session.scalar(select(Quiz).where(Quiz.slug == quiz))
@@ -90,4 +101,4 @@ def select_questions(
         filters["essays"] = [*filters.get("essays", []), essay]
     if tag:
         filters["tags"] = [*filters.get("tags", []), tag]
-    return list(db.session.scalars(with_details(question_query(**filters))))
+    return question_query(**filters)

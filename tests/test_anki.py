@@ -9,6 +9,7 @@ import json
 import re
 import sqlite3
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -28,11 +29,13 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from quizapp.anki import DeckBuild, build_deck, builder, deck_filename, write_deck
+from quizapp.anki.builder import DeckQuestion, build_deck_plain, load_questions
 from quizapp.anki.notetypes import CSS, NOTE_TYPES, STYLE_REVISION
 from quizapp.extensions import db
 from quizapp.models import Essay, Question
-from quizapp.questions import select_questions
-from tests.conftest import BANK_CONTENT, load_content
+from quizapp.questions import export_query, select_questions
+from tests.conftest import BANK_CONTENT, FIXTURE_CONTENT, load_content
+from tests.synthetic import write_bank
 
 ESSAY = "cooperation-peacekeeping-missions"
 ESSAY_DECK = "Peacekeeping::International Cooperation: Peacekeeping Missions"
@@ -583,6 +586,93 @@ def test_notes_carry_guid_from_id_and_mod_from_updated_at(loaded_app: Flask) -> 
     )
     # Other notes keep their own, older time: one edit does not touch the rest.
     assert len(set(expected.values())) > 1
+
+
+# -- the fast paths against the plain ones -----------------------------------------
+
+
+def _content(kind: str, folder: Path) -> Path:
+    if kind == "fixture":
+        return FIXTURE_CONTENT
+    if kind == "bank":
+        return BANK_CONTENT
+    return write_bank(folder / "synthetic", 120)
+
+
+@pytest.mark.parametrize("kind", ["fixture", "bank", "synthetic"])
+def test_build_deck_writes_the_bytes_genanki_writes(
+    app: Flask, tmp_path: Path, kind: str
+) -> None:
+    load_content(app, _content(kind, tmp_path))
+    with app.app_context(), warnings.catch_warnings():
+        # genanki's own path warns about markup that is not HTML; build_deck does
+        # not check, so the reference must stay silent on every field.
+        warnings.simplefilter("error")
+        questions = select_questions()
+        plain = build_deck_plain(questions)
+        fast = build_deck(questions)
+        light = build_deck(load_questions(export_query()))
+
+    assert plain.notes == len(questions) > 0
+    assert fast == plain
+    assert light == plain
+
+
+@pytest.mark.parametrize("kind", ["fixture", "bank", "synthetic"])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"essay": ESSAY},
+        {"quiz": "fx-practice"},
+        {"tag": "challenges"},
+        {"essay": ESSAY, "tag": "humanitarian"},
+    ],
+)
+def test_light_rows_are_the_orm_rows(
+    app: Flask,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    filters: dict[str, str],
+) -> None:
+    load_content(app, _content(kind, tmp_path))
+    monkeypatch.setattr(builder, "_BATCH", 3)  # several batches, one cut mid-way
+    with app.app_context():
+        try:
+            orm = [DeckQuestion.of(q) for q in select_questions(**filters)]
+        except LookupError:
+            pytest.skip("no such essay or quiz in this bank")
+        light = load_questions(export_query(**filters))
+
+    assert light == orm
+    if not filters:
+        assert len(light) > 3 and all(row.sources and row.tags for row in light)
+        # The order within a question's tags and sources is compared too.
+        several = 1 if kind == "synthetic" else 2
+        assert any(len(row.sources) >= several for row in light)
+        assert any(len(row.tags) >= several for row in light)
+
+
+def test_fast_path_matches_the_plain_one_on_hostile_markup(
+    loaded_app: Flask,
+) -> None:
+    with loaded_app.app_context():
+        single = _question("fx-single")
+        single.prompt = f"{PAYLOAD}\nsecond line"
+        single.note = ""
+        single.explanation = "if a<b then {{#Question}}x{{/Question}}"
+        cloze = _question("fx-cloze")
+        cloze.data = {
+            "parts": ["{{c9::sneaky}} <b>", " :: ", "}} end"],
+            "blanks": [["std::vector}}"], ["<i>x</i>"]],
+        }
+        db.session.commit()
+        questions = select_questions()
+        plain = build_deck_plain(questions)
+
+        assert build_deck(questions) == plain
+        assert build_deck(load_questions(export_query())) == plain
 
 
 # -- safety -------------------------------------------------------------------------

@@ -3,42 +3,28 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import overload
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from ..cli import require_database
-from ..models import Question
-from ..questions import select_questions
-from .builder import deck_filename, write_deck
+from ..extensions import db
+from ..questions import export_query
+from .builder import DeckQuestion, deck_filename, iter_questions, write_deck
 
 anki_cli = AppGroup("anki", help="Export the bank as Anki decks.")
 
 
-class Counted(Sequence[Question]):
+def counted(
+    items: Iterable[DeckQuestion], tick: Callable[[int], None]
+) -> Iterator[DeckQuestion]:
     """The questions to export, calling `tick(1)` as the builder takes each one."""
-
-    def __init__(self, items: list[Question], tick: Callable[[int], None]) -> None:
-        self.items = items
-        self.tick = tick
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    @overload
-    def __getitem__(self, index: int) -> Question: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Question]: ...
-    def __getitem__(self, index: int | slice) -> Question | Sequence[Question]:
-        return self.items[index]
-
-    def __iter__(self) -> Iterator[Question]:
-        for item in self.items:
-            yield item
-            self.tick(1)
+    for item in items:
+        yield item
+        tick(1)
 
 
 @anki_cli.command("export")
@@ -57,10 +43,15 @@ def export_command(
     """Write the bank (or one essay's, quiz's or tag's questions) as an Anki .apkg."""
     require_database()
     try:
-        questions = select_questions(essay=essay, quiz=quiz, tag=tag)
+        query = export_query(essay=essay, quiz=quiz, tag=tag)
     except LookupError as error:
         raise click.ClickException(str(error)) from None
-    if not questions:
+    # Counted first, then read while the deck is built: the rows of the whole bank
+    # are never all in memory at once.
+    count = db.session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    )
+    if not count:
         click.echo("No questions match that selection: nothing written.", err=True)
         sys.exit(1)
     label = "-".join(filter(None, [quiz, essay, tag])) or "bank"
@@ -68,9 +59,9 @@ def export_command(
     try:
         # On a terminal a bar; elsewhere (logs, CI) click prints the label once.
         with click.progressbar(
-            length=len(questions), label=f"Writing {target}", file=sys.stderr
+            length=count, label=f"Writing {target}", file=sys.stderr
         ) as bar:
-            build = write_deck(Counted(questions, bar.update), target)
+            build = write_deck(counted(iter_questions(query), bar.update), target)
     except OSError as error:
         raise click.ClickException(
             f"cannot write {target}: {error.strerror or error}"
