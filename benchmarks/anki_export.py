@@ -58,11 +58,13 @@ from quizapp.anki.builder import (
     write_deck,
     zip_package,
 )
+from quizapp.anki.history import learner_deck
 from quizapp.anki.notetypes import CSS, NOTE_TYPES
 from quizapp.content.schema import TYPES
 from quizapp.extensions import db
 from quizapp.models import (
     Essay,
+    Learner,
     Passage,
     Question,
     QuestionSource,
@@ -70,6 +72,7 @@ from quizapp.models import (
     question_tag,
 )
 from quizapp.questions import export_query, select_questions
+from quizapp.study.history import Event, merge_events
 
 TAGS = ("personnel", "mandate", "humanitarian", "challenges", "missions", "diplomacy")
 VOCABULARY = """
@@ -192,6 +195,27 @@ def populate(count: int) -> None:
     session.commit()
 
 
+LEARNER = "benchlearner0000000000000000000a"
+
+
+def populate_history(rng_seed: int = 6) -> int:
+    """A learner who has reviewed every question one to three times (the
+    personal deck's worst case: every card scheduled, a long review log)."""
+    rng = random.Random(rng_seed)
+    db.session.add(Learner(id=LEARNER))
+    db.session.flush()
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    events = []
+    for qid in db.session.scalars(select(Question.id).order_by(Question.id)):
+        at = start + timedelta(seconds=rng.randint(0, 86_400 * 30))
+        for _ in range(rng.randint(1, 3)):
+            events.append(Event(qid, at, rng.choice((1, 3, 3, 3, 4)), "study"))
+            at += timedelta(days=rng.randint(1, 20))
+    merged = merge_events(LEARNER, events, 0.9)
+    db.session.commit()
+    return merged.added
+
+
 # -- the steps, each run in a child process -------------------------------------------
 
 Step = Callable[[Path], Callable[[], dict[str, Any]]]
@@ -239,6 +263,12 @@ def _export_orm(folder: Path) -> Callable[[], dict[str, Any]]:
         return {"bytes": len(build.data)}
 
     return run
+
+
+@step("progress-deck")
+def _progress_deck(folder: Path) -> Callable[[], dict[str, Any]]:
+    rows = load_questions(export_query())
+    return lambda: {"bytes": len(learner_deck(rows, LEARNER))}
 
 
 @step("ours-collection")
@@ -458,6 +488,7 @@ ROWS = [
     ("ours-deck", f"ours: deck (deflate {ZIP_LEVEL})"),
     ("genanki-deck", f"genanki: same notes, deck (deflate {ZIP_LEVEL})"),
     ("genanki-file", "genanki: write_to_file (stored, temp file)"),
+    ("progress-deck", "personal deck with the learner's history (anki lib)"),
     ("import", "Anki import of our package"),
 ]
 TIME_GOAL = 1.3
@@ -492,6 +523,8 @@ def main() -> None:
             began = time.perf_counter()
             populate(args.questions)
             populate_time = time.perf_counter() - began
+            reviews = populate_history()
+            print(f"learner history: {reviews} reviews", file=sys.stderr)
             db.engine.dispose()
         names = [name for name, _ in ROWS if name != "import"] + ["zip"]
         if args.anki:
@@ -557,6 +590,14 @@ def report(
     verdict = "met" if peak < PEAK_GOAL_MIB else "MISSED"
     label = "CLI export process peak"
     print(f"{label:<52}{peak:>4.0f} MiB  goal < {PEAK_GOAL_MIB} MiB: {verdict}")
+    if "progress-deck" in runs:
+        ratio = cold["progress-deck"] / cold["ours-deck"]
+        label = "personal deck / plain deck, cold"
+        print(f"{label:<52}{ratio:>6.2f}x  (anki's import + schedule + export)")
+        peak = max(r["peak_mib"] for r in runs["progress-deck"])
+        verdict = "met" if peak < PEAK_GOAL_MIB else "MISSED"
+        label = "personal deck: largest process peak (app or bridge)"
+        print(f"{label:<52}{peak:>4.0f} MiB  goal < {PEAK_GOAL_MIB} MiB: {verdict}")
     zips = runs["zip"]
     size = zips[0]["database"]
     print(f"zipping our collection ({size / 2**20:.2f} MiB of SQLite), warm:")

@@ -164,7 +164,7 @@ def write(deck: Path, out: Path, request: dict[str, Any]) -> dict[str, Any]:
         ):
             by_guid.setdefault(guid, []).append(cid)
         crt = col.crt
-        scheduled = 0
+        changed = []
         for guid, state in request["cards"].items():
             for cid in by_guid.get(guid, []):
                 card = col.get_card(cid)
@@ -172,18 +172,13 @@ def write(deck: Path, out: Path, request: dict[str, Any]) -> dict[str, Any]:
                 card.memory_state = FSRSMemoryState(
                     stability=state["stability"], difficulty=state["difficulty"]
                 )
-                col.update_card(card, skip_undo_entry=True)
-                scheduled += 1
-        logged = 0
-        for entry in request["revlog"]:
-            cids = by_guid.get(entry["guid"])
-            if not cids:
-                continue
-            col.db.execute(
-                "insert into revlog (id, cid, usn, ease, ivl, lastIvl, factor,"
-                " time, type) values (?, ?, -1, ?, ?, ?, ?, ?, ?)",
+                changed.append(card)
+        if changed:
+            col.update_cards(changed, skip_undo_entry=True)
+        rows = [
+            (
                 entry["id"],
-                cids[0],
+                by_guid[entry["guid"]][0],
                 entry["ease"],
                 entry["ivl"],
                 entry["last_ivl"],
@@ -191,7 +186,14 @@ def write(deck: Path, out: Path, request: dict[str, Any]) -> dict[str, Any]:
                 entry["time"],
                 entry["type"],
             )
-            logged += 1
+            for entry in request["revlog"]
+            if by_guid.get(entry["guid"])
+        ]
+        col.db.executemany(
+            "insert into revlog (id, cid, usn, ease, ivl, lastIvl, factor,"
+            " time, type) values (?, ?, -1, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         col.export_anki_package(
             out_path=str(out),
             options=ExportAnkiPackageOptions(
@@ -202,7 +204,7 @@ def write(deck: Path, out: Path, request: dict[str, Any]) -> dict[str, Any]:
             ),
             limit=None,
         )
-        return {"ok": True, "cards": scheduled, "reviews": logged}
+        return {"ok": True, "cards": len(changed), "reviews": len(rows)}
     finally:
         col.close()
 
