@@ -34,7 +34,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Question, ReviewLog, StudyCard, as_utc
 from ..study.history import Event, from_millis, millis
-from .builder import build_deck, note_guid
+from .builder import DeckQuestion, build_deck, note_guid
 
 BRIDGE = Path(__file__).with_name("bridge.py")
 
@@ -186,7 +186,7 @@ def _interval(seconds: int) -> int:
     return seconds // 86_400 if seconds >= 86_400 else -max(1, seconds)
 
 
-def learner_deck(questions: Sequence[Question], learner_id: str) -> bytes:
+def learner_deck(questions: Sequence[DeckQuestion], learner_id: str) -> bytes:
     """The bank's deck with this learner's schedule and review log in it."""
     plain = build_deck(questions).data
     wanted = {q.id for q in questions}

@@ -6,9 +6,10 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from ..anki.builder import DeckQuestion, load_questions
 from ..extensions import db
 from ..models import Essay, Question, QuestionSource, Tag
-from ..questions import question_query, select_questions, with_details
+from ..questions import export_query, question_query
 
 
 def builder_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -40,10 +41,11 @@ def questions_by_passage(essay: Essay) -> dict[int, list[Question]]:
 
 def deck_questions(
     *, essay: str | None = None, quiz: str | None = None, ids: list[str] | None = None
-) -> list[Question]:
-    """Questions for a deck download, with everything a card shows loaded."""
+) -> list[DeckQuestion]:
+    """Questions for a deck download as the builder's light rows (four statements).
+
+    tests/test_anki.py checks these rows against DeckQuestion.of(ORM question).
+    """
     if ids is not None:
-        if not ids:
-            return []
-        return list(db.session.scalars(with_details(question_query(ids=ids))))
-    return select_questions(essay=essay, quiz=quiz)
+        return load_questions(question_query(ids=ids)) if ids else []
+    return load_questions(export_query(essay=essay, quiz=quiz))

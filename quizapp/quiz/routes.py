@@ -22,9 +22,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import anki
 from ..anki import DeckBuild, deck_filename
+from ..anki.builder import DeckQuestion
 from ..database import write_lock
 from ..extensions import db
-from ..models import Attempt, Essay, Question, Quiz
+from ..models import Attempt, Essay, Quiz
 from ..ratelimits import limit
 from ..study.progress import paragraph_mastery
 from . import attempts as ops
@@ -285,7 +286,7 @@ def essay(slug: str) -> str:
 
 
 def deck_download(
-    key: tuple[str, ...], load: Callable[[], list[Question]], label: str
+    key: tuple[str, ...], load: Callable[[], list[DeckQuestion]], label: str
 ) -> Response:
     """Send the deck named by `key`, built once per content version; 304 when current.
 
@@ -306,7 +307,7 @@ def deck_download(
     return response.make_conditional(request)
 
 
-def _build(load: Callable[[], list[Question]]) -> DeckBuild | None:
+def _build(load: Callable[[], list[DeckQuestion]]) -> DeckBuild | None:
     questions = load()
     return anki.build_deck(questions) if questions else None
 
