@@ -125,6 +125,10 @@ def parse_progress(
     latest = as_utc(now or utcnow()) + CLOCK_SKEW
     if not data.strip():
         raise ProgressFileError("The file is empty.")
+    if data.startswith(b"PK\x03\x04"):
+        raise ProgressFileError(
+            "This is a zip file (an Anki export?), not a JSON progress file."
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -139,6 +143,8 @@ def parse_progress(
             f"This is not a progress file: it is not valid JSON "
             f"({error.msg} at line {error.lineno}, column {error.colno})."
         ) from error
+    except ProgressFileError:
+        raise
     except (RecursionError, ValueError) as error:
         raise ProgressFileError(
             "This is not a progress file: its JSON is nested too deeply "
@@ -206,7 +212,10 @@ def import_progress(learner_id: str, parsed: ParsedProgress) -> ImportResult:
 
 
 def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not allowed")
+    raise ProgressFileError(
+        f"This is not a progress file: its JSON holds {name}, which JSON does not "
+        "allow."
+    )
 
 
 def _is_int(value: object) -> bool:
