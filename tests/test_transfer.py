@@ -10,6 +10,8 @@ exactly once, and its attempts move with it.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +21,7 @@ from flask.testing import FlaskClient
 from fsrs import Rating
 from sqlalchemy import func, select
 
+from quizapp.database import write_lock
 from quizapp.extensions import db
 from quizapp.models import (
     Attempt,
@@ -32,7 +35,13 @@ from quizapp.study import device_routes, history, queue, transfer
 from quizapp.study.queue import Settings
 from quizapp.study.scheduler import rate
 from quizapp.study.transfer import Refusal
-from tests.conftest import close_app, count_rows, load_content, make_app
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    close_app,
+    count_rows,
+    load_content,
+    make_app,
+)
 from tests.test_quiz import start
 
 # The tests' clock: reviews in the days before it, codes issued at it.
@@ -217,6 +226,39 @@ def test_two_redemptions_of_one_code_attach_one_browser(app: Flask) -> None:
         second = transfer.redeem(issued.code, NOW)
         db.session.commit()
     assert (first, second) == ("learner-a", Refusal.USED)
+
+
+@pytest.mark.skipif(
+    not (TEST_DATABASE_URL or "").startswith("postgresql"),
+    reason="two connections racing for one row need PostgreSQL",
+)
+def test_concurrent_redemptions_on_postgresql_attach_one_browser(app: Flask) -> None:
+    studied(app, "learner-a", HISTORY_A[:1])
+    with app.app_context():
+        code = transfer.issue_code("learner-a", NOW).code
+        db.session.commit()
+    barrier = threading.Barrier(2)
+    results: list[str | Refusal] = []
+
+    def redeem_once() -> None:
+        with app.app_context():
+            write_lock()
+            barrier.wait()
+            found = transfer.redeem(code, NOW)
+            # Hold the row lock a moment: the other UPDATE waits on it, then finds
+            # the code used. (The outcome is the same if the two do not overlap.)
+            time.sleep(0.2)
+            db.session.commit()
+            results.append(found)
+            db.session.remove()
+
+    threads = [threading.Thread(target=redeem_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2
+    assert results.count("learner-a") == 1 and results.count(Refusal.USED) == 1
 
 
 def test_an_expired_code_is_refused_and_attaches_nothing(
