@@ -62,6 +62,7 @@ class ImportResult:
     unknown: int  # reviews of questions not in the bank (skipped)
     questions: int  # questions whose card changed
     settings_applied: bool
+    merged: history.Merged  # the same counts as the merge gave them
 
 
 def iso(moment: datetime) -> str:
@@ -208,6 +209,7 @@ def import_progress(learner_id: str, parsed: ParsedProgress) -> ImportResult:
         unknown=merged.unknown,
         questions=merged.questions,
         settings_applied=applied,
+        merged=merged,
     )
 
 
