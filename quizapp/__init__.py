@@ -25,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from . import cli, database, errors, health, quiz, ratelimits, security, study
     from .serving import init_app as init_serving
+    from .study import device_routes
 
     init_serving(app)  # first: its hook runs before every other one
     database.init_app(app)
@@ -33,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     ratelimits.init_app(app)
     quiz.init_app(app)
     study.init_app(app)
+    device_routes.init_app(app)  # /device, /device/join, /progress/export.json
     security.init_app(app)  # CSRF on every POST: after the views are registered
     cli.init_app(app)
     return app

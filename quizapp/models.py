@@ -274,3 +274,17 @@ class ReviewLog(db.Model):
     interval_seconds: Mapped[int]
     # How long the learner took, when known (Anki's revlog time).
     duration_ms: Mapped[int | None]
+
+
+class TransferCode(db.Model):
+    """A one-time code attaching another browser to a learner (quizapp.study.transfer).
+
+    Only the code's SHA-256 is stored; it expires 15 minutes after issue and is
+    used at most once (`used_at` is set by the one redemption that succeeds).
+    """
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learner.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
