@@ -283,3 +283,27 @@ def test_an_empty_browser_exports_an_empty_file(app: Flask) -> None:
         parsed = portable.parse_progress(reply.data, now=NOW)
     assert parsed.events == () and parsed.settings is None
     assert isinstance(parsed.exported_at, datetime)
+
+
+def test_the_import_page_takes_the_file_too(app: Flask, exported: bytes) -> None:
+    """Uploaded on /progress/import (with a byte-order mark): the same progress."""
+    import io
+
+    original, fresh = app.test_client(), app.test_client()
+    as_learner(original, "learner-a")
+    reply = fresh.post(
+        "/progress/import",
+        data={"file": (io.BytesIO(b"\xef\xbb\xbf" + exported), "progress.json")},
+        content_type="multipart/form-data",
+    )
+    assert reply.status_code == 200, reply.text
+    assert 'id="reviews-added">6<' in reply.text
+    assert progress_main(fresh) == progress_main(original)
+    bad = fresh.post(
+        "/progress/import",
+        data={"file": (io.BytesIO(b'{"format": "other"}'), "x.json")},
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 400
+    assert "Nothing was imported" in bad.text
+    assert count_rows(app, ReviewLog) == 12

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -25,7 +26,7 @@ from ..quiz import catalogue as listing
 from ..quiz.learners import assign_learner_id
 from ..quiz.learners import learner_id as session_learner_id
 from ..ratelimits import limit
-from . import cards, queue
+from . import cards, portable, queue
 from .forms import ImportForm
 from .history import Merged, merge_events
 
@@ -67,9 +68,8 @@ def import_history() -> Page:
         return _page(form), 400
     data = form.file.data.read()
     now = utcnow()
-    stripped = data[:64].lstrip()
-    if stripped.startswith(b"{"):
-        return _page(form, error=_json_unavailable()), 400
+    if data[:64].removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        return _import_json(form, data, now)
     try:
         found = anki_history.read_package(data, now)
     except anki_history.BridgeRefused as refused:
@@ -100,11 +100,18 @@ def _none_ours(notes: int) -> str:
     )
 
 
-def _json_unavailable() -> str:
-    return (
-        "Progress files (.json) cannot be uploaded here yet. Upload the .apkg or"
-        " .colpkg file that Anki exports."
-    )
+def _import_json(form: ImportForm, data: bytes, now: datetime) -> Page:
+    """A progress file (JSON) this app exported, merged like an Anki history."""
+    try:
+        parsed = portable.parse_progress(data, now)
+    except portable.ProgressFileError as error:
+        return _page(form, error=str(error)), 400
+    learner_id = assign_learner_id()
+    write_lock()
+    result = portable.import_progress(learner_id, parsed)  # creates the learner row
+    db.session.commit()
+    report = ImportReport(kind="progress file", merged=result.merged)
+    return _page(ImportForm(formdata=None), report=report)
 
 
 def _page(
