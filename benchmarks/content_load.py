@@ -100,7 +100,7 @@ def main() -> None:
     again = statistics.median(r[1] for r in runs)
     load = os.getloadavg()
     print(f"engine {args.engine}, questions {args.questions}, runs {args.runs}")
-    print(f"load average before/after: {load[0]:.2f}")
+    print(f"load average (1 min) after the runs: {load[0]:.2f}")
     for name, value, goal in (
         ("first load", first, GOAL_LOAD),
         ("no-change reload", again, GOAL_RELOAD),
