@@ -83,6 +83,7 @@ format: $(VENV)/.installed-test
 
 ## bench: the benchmarks in benchmarks/ (see its README; needs wrk)
 bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/content_load.py --engine sqlite
 	$(BIN)/python benchmarks/anki_export.py
 	$(BIN)/python benchmarks/web.py
 
