@@ -55,6 +55,10 @@ def default_config(instance_path: str) -> dict[str, Any]:
         "RATE_LIMIT_WRITE": "120 per minute",
         "RATE_LIMIT_STUDY": "120 per minute",
         "RATE_LIMIT_KEY_PREFIX": "quizapp:",
+        # SQLite in WAL mode only: NORMAL syncs the log at checkpoints, not at every
+        # commit. A power loss or OS crash may drop the last commits; it never
+        # corrupts the file, and an app crash loses nothing. FULL syncs each commit.
+        "SQLITE_SYNCHRONOUS": "NORMAL",
         "CATALOGUE_PAGE_SIZE": 24,
         "CONTENT_CACHE_BYTES": 64 * 1024 * 1024,
         # Study history uploads (/progress/import): an Anki export with scheduling
@@ -85,6 +89,8 @@ def environment_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, 
         config["CONTENT_DIR"] = environ["CONTENT_DIR"]
     if environ.get("REDIS_URL"):
         config["RATELIMIT_STORAGE_URI"] = environ["REDIS_URL"]
+    if environ.get("SQLITE_SYNCHRONOUS"):
+        config["SQLITE_SYNCHRONOUS"] = sqlite_synchronous(environ["SQLITE_SYNCHRONOUS"])
     if environ.get("QUIZAPP_ENV") == "production":
         config["PRODUCTION"] = True
         config["SESSION_COOKIE_SECURE"] = True
@@ -96,6 +102,14 @@ def environment_config(environ: os._Environ[str] | dict[str, str]) -> dict[str, 
     if environ.get("SESSION_COOKIE_SECURE"):
         config["SESSION_COOKIE_SECURE"] = environ["SESSION_COOKIE_SECURE"] == "1"
     return config
+
+
+def sqlite_synchronous(value: str) -> str:
+    """SQLITE_SYNCHRONOUS as SQLite's synchronous level, NORMAL or FULL."""
+    level = value.strip().upper()
+    if level not in ("NORMAL", "FULL"):
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {value!r}")
+    return level
 
 
 def trusted_proxies(value: str) -> int:

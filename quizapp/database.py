@@ -27,7 +27,16 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            synchronous = str(app.config.get("SQLITE_SYNCHRONOUS") or "FULL").upper()
+            if synchronous not in ("NORMAL", "FULL"):
+                raise ValueError(
+                    f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {synchronous!r}"
+                )
+
+            def pragmas(dbapi_connection: Any, record: Any) -> None:
+                _sqlite_pragmas(dbapi_connection, record, synchronous)
+
+            event.listen(db.engine, "connect", pragmas)
             event.listen(db.engine, "begin", _sqlite_begin)
 
 
@@ -46,7 +55,9 @@ def write_lock() -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: Any, _record: Any, synchronous: str = "FULL"
+) -> None:
     # WAL lets readers proceed during a write; the busy timeout makes a second
     # gunicorn worker wait for the lock instead of failing with "database is locked".
     # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling
@@ -57,6 +68,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     if not _is_memory(dbapi_connection):
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Only with WAL is NORMAL safe from corruption (config.py SQLITE_SYNCHRONOUS).
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 

@@ -201,11 +201,16 @@ def submit_answer(slot: Slot, answer: dict[str, Any], seen_version: int) -> bool
     stored = slot.stored
     if stored is not None and stored.answer == answer:
         return False
+    # Graded before the lock: the question is content, not state, so the locked
+    # transaction only re-reads the attempt and response and writes one row.
+    verdict = grade(slot.question.type, slot.question.data, answer)
     write_lock()
     locked = lock_slot(slot.attempt_id, slot.learner_id, slot.question.id)
     if locked is None:
         raise AttemptGone(slot.attempt_id)
-    save_answer(*locked, slot.question, slot.number - 1, answer, seen_version)
+    save_answer(
+        *locked, slot.question, slot.number - 1, answer, seen_version, verdict=verdict
+    )
     return True
 
 
@@ -216,16 +221,19 @@ def save_answer(
     position: int,
     answer: dict[str, Any],
     seen_version: int,
+    verdict: Verdict | None = None,
 ) -> tuple[Response, Verdict]:
     """Grade and store an answer, idempotently, refusing stale or late ones.
 
     `response` is the one already stored for this question (None: none yet), read
     under the attempt's lock. `seen_version` is the response version the learner's
-    page showed (0: none yet). Re-posting the stored answer is a no-op.
+    page showed (0: none yet). Re-posting the stored answer is a no-op. `verdict`
+    is the answer's grade when the caller graded it before taking the lock.
     """
     if attempt.finished:
         raise AttemptClosed(attempt.id)
-    verdict = grade(question.type, question.data, answer)
+    if verdict is None:
+        verdict = grade(question.type, question.data, answer)
     if response is None:
         if seen_version != 0:
             raise StaleAnswer(attempt.id)

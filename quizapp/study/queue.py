@@ -454,6 +454,13 @@ def record_quiz_review(
     return store_review(learner_id, question_id, card_id, review, source, duration_ms)
 
 
+def head_review(
+    head: Head, rating: Rating, now: datetime, settings: Settings
+) -> Review:
+    """The schedule `rating` gives the queue's current card (pure: no database)."""
+    return rate(head.card, rating, now, settings.desired_retention)
+
+
 def rate_head(
     learner_id: str,
     head: Head,
@@ -461,9 +468,15 @@ def rate_head(
     now: datetime,
     settings: Settings,
     duration_ms: int | None = None,
+    review: Review | None = None,
 ) -> bool:
-    """Rate the queue's current card in study mode; False if it was rated already."""
-    review = rate(head.card, rating, now, settings.desired_retention)
+    """Rate the queue's current card in study mode; False if it was rated already.
+
+    `review` is head_review()'s schedule when the caller computed it before taking
+    the write lock (store_review re-checks the card's review count under it).
+    """
+    if review is None:
+        review = head_review(head, rating, now, settings)
     return store_review(
         learner_id, head.question_id, head.card_id, review, "study", duration_ms
     )

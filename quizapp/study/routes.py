@@ -158,6 +158,9 @@ def rate() -> Page:
     if (snap.posted_reps or 0) != form.seen.data:
         return redirect(target, 303)  # this rating was stored already
     head = _current(snap, form.question.data)
+    # Scheduled before the lock; the locked transaction is the conditional write.
+    rating = Rating(form.rating.data)
+    review = queue.head_review(head, rating, now, opened.settings)
     write_lock()
     if not opened.learner_exists:
         cards.ensure_learner(learner_id)
@@ -166,7 +169,7 @@ def rate() -> Page:
         queue.save_settings(
             learner_id, replace(opened.settings, time_zone=form.zone.data), new=True
         )
-    queue.rate_head(learner_id, head, Rating(form.rating.data), now, opened.settings)
+    queue.rate_head(learner_id, head, rating, now, opened.settings, review=review)
     db.session.commit()
     return redirect(target, 303)
 
