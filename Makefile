@@ -85,6 +85,7 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/content_load.py --engine sqlite
 	$(BIN)/python benchmarks/anki_export.py
+	$(BIN)/python benchmarks/writes.py --engine both
 	$(BIN)/python benchmarks/web.py
 
 clean:

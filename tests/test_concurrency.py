@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, Learner, Question, Quiz, Response
@@ -388,3 +388,30 @@ def test_sqlite_file_serves_parallel_posts_and_starts_from_two_workers(tmp_path)
         assert server.count(Response) == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("level, number", [("NORMAL", 1), ("FULL", 2)])
+def test_sqlite_synchronous_setting_is_applied_to_file_databases(
+    tmp_path: Path, level: str, number: int
+) -> None:
+    from quizapp import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'sync.sqlite'}",
+            "SQLITE_SYNCHRONOUS": level,
+        }
+    )
+    with app.app_context():
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == number
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        db.engine.dispose()
+
+
+def test_a_bad_sqlite_synchronous_value_is_refused() -> None:
+    from quizapp.config import environment_config
+
+    with pytest.raises(ValueError, match="NORMAL or FULL"):
+        environment_config({"SQLITE_SYNCHRONOUS": "OFF"})
