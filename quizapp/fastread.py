@@ -27,8 +27,8 @@ from sqlalchemy import JSON, DateTime, Engine, Select
 
 from .models import as_utc
 
-#: Called with each statement's SQL text before it runs.
-listeners: list[Callable[[str], None]] = []
+#: Called with each statement's SQL text and its bound parameters before it runs.
+listeners: list[Callable[[str, Any], None]] = []
 
 Row = dict[str, Any]
 
@@ -86,7 +86,7 @@ class FastStatement:
         else:
             bound = values
         for listener in listeners:
-            listener(text)
+            listener(text, bound)
         cursor = reader.connection.cursor()
         try:
             cursor.execute(text, bound)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -42,58 +43,82 @@ BUDGET = {
     "feedback": 1,
     "finish": 2,
     "results": 2,
+    "study": 4,
+    "study-answer": 4,
+    "rate": 4,
+    "progress": 6,
 }
 
 
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
+Statement = tuple[str, Any]  # SQL text and its bound parameters
 
-    def record(_conn, _cursor, statement, *_args) -> None:
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[Statement]]:
+    """Every statement run while the block runs, with its parameters."""
+    statements: list[Statement] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, many) -> None:
         # Transaction control (SQLite's explicit BEGIN) is not a query.
         if not statement.lstrip().upper().startswith("BEGIN"):
-            statements.append(statement)
+            statements.append((statement, None if many else parameters))
+
+    def record_fast(statement: str, parameters: Any) -> None:
+        statements.append((statement, parameters))
 
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     # The hot pages' own statements go straight to the pooled DBAPI connection.
-    fastread.listeners.append(statements.append)
+    fastread.listeners.append(record_fast)
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
-        fastread.listeners.remove(statements.append)
+        fastread.listeners.remove(record_fast)
 
 
-def page_costs(app: Flask) -> dict[str, int]:
-    """Statements per page for one learner taking a practice quiz of 50 questions."""
+def page_statements(app: Flask) -> dict[str, list[Statement]]:
+    """Statements per page for one learner taking a practice quiz of 50 questions,
+    then studying what it answered and opening the progress page."""
     client = app.test_client()
     reply = client.post("/quizzes/quiz-0/start")
     attempt = re.search(r"/attempts/([\w-]+)", reply.headers["Location"]).group(1)
     client.get("/")
     client.get(f"/attempts/{attempt}/q/1")  # warm caches as a real server would be
-    costs: dict[str, int] = {}
+    pages: dict[str, list[Statement]] = {}
 
-    def cost(name: str, call: Callable[[], object]) -> None:
+    def run(name: str, call: Callable[[], Any], status: int = 200) -> Any:
         with counting(app) as statements:
-            call()
-        costs[name] = len(statements)
+            reply = call()
+        assert reply.status_code == status, (name, reply.get_data(as_text=True))
+        pages[name] = statements
+        return reply
 
-    cost("catalogue", lambda: client.get("/"))
-    cost("question", lambda: client.get(f"/attempts/{attempt}/q/2"))
+    run("catalogue", lambda: client.get("/"))
+    run("question", lambda: client.get(f"/attempts/{attempt}/q/2"))
     form = {"version": "0", **payload(question_at(app, attempt, 2), correct=False)}
-    with counting(app) as statements:
-        reply = client.post(f"/attempts/{attempt}/q/2", data=form)
-    assert reply.status_code == 302, reply.get_data(as_text=True)
-    costs["answer"] = len(statements)
+    run("answer", lambda: client.post(f"/attempts/{attempt}/q/2", data=form), 302)
     client.get(f"/attempts/{attempt}/q/2")
-    cost("feedback", lambda: client.get(f"/attempts/{attempt}/q/2"))
-    cost("finish", lambda: client.get(f"/attempts/{attempt}/finish"))
+    run("feedback", lambda: client.get(f"/attempts/{attempt}/q/2"))
+    run("finish", lambda: client.get(f"/attempts/{attempt}/finish"))
     client.post(f"/attempts/{attempt}/finish")
     client.get(f"/attempts/{attempt}/results")
-    cost("results", lambda: client.get(f"/attempts/{attempt}/results"))
-    return costs
+    run("results", lambda: client.get(f"/attempts/{attempt}/results"))
+    client.get("/study")
+    shown = run("study", lambda: client.get("/study")).get_data(as_text=True)
+    card = {
+        k: re.search(rf'name="{k}" type="hidden" value="([^"]*)"', shown).group(1)
+        for k in ("question", "seen", "scope")
+    }
+    with app.app_context():
+        question = db.session.get(Question, card["question"])
+        answer = payload(question, correct=True)
+    run("study-answer", lambda: client.post("/study/answer", data={**card, **answer}))
+    run("rate", lambda: client.post("/study/rate", data={**card, "rating": "3"}), 303)
+    client.get("/progress")
+    run("progress", lambda: client.get("/progress"))
+    return pages
 
 
 CROWD = {"learners": 200, "responses": 10, "cards": 20, "logs": 5}
@@ -180,11 +205,73 @@ def crowd(app: Flask, learners: int, responses: int, cards: int, logs: int) -> N
         db.session.commit()
 
 
+# Tables that grow with learners and their history (not with the bank): a full scan
+# of one of these is what makes a page slower for everyone as the site gets used.
+HISTORY_TABLES = {
+    "learner",
+    "attempt",
+    "response",
+    "study_settings",
+    "study_card",
+    "review_log",
+    "transfer_code",
+}
+PLANNED = ("SELECT", "WITH", "UPDATE", "DELETE")
+
+
+def query_plans(app: Flask, statements: list[Statement]) -> list[tuple[str, str]]:
+    """(statement, plan) for every read, update or delete among `statements`.
+
+    SQLite: EXPLAIN QUERY PLAN (values do not change its plan). PostgreSQL: EXPLAIN
+    with the real values and sequential scans disabled, so a seq scan left in the
+    plan means that no index can serve the query, whatever the table's size.
+    """
+    plans = []
+    with app.app_context():
+        engine = db.engine
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            postgres = engine.dialect.name == "postgresql"
+            if postgres:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+            for sql, parameters in statements:
+                if not sql.lstrip().upper().startswith(PLANNED):
+                    continue
+                if postgres:
+                    cursor.execute(f"EXPLAIN {sql}", parameters)
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                else:
+                    blank = (
+                        {k: None for k in parameters}
+                        if isinstance(parameters, dict)
+                        else [None] * len(parameters or ())
+                    )
+                    cursor.execute(f"EXPLAIN QUERY PLAN {sql}", blank)
+                    plan = "\n".join(row[-1] for row in cursor.fetchall())
+                plans.append((sql, plan))
+        finally:
+            connection.rollback()
+            connection.close()
+    return plans
+
+
+def full_scans(plan: str) -> list[str]:
+    """The plan lines that read a whole history table."""
+    found = []
+    for line in plan.splitlines():
+        match = re.search(r"(?:^|\s)(?:SCAN|Seq Scan on) (\w+)", line)
+        if match and match.group(1) in HISTORY_TABLES:
+            found.append(line.strip())
+    return found
+
+
 @pytest.fixture(scope="module")
-def costs_small_and_large(tmp_path_factory) -> tuple[dict[str, int], dict[str, int]]:
-    """Costs on a 60-question bank with no history, and on a 2,000-question bank
-    with other learners' long history (CROWD) around the measured learner."""
-    results = []
+def measured(tmp_path_factory) -> dict[str, Any]:
+    """Costs on a 60-question bank with no history, and costs and query plans on a
+    2,000-question bank with other learners' long history (CROWD) around the
+    measured learner."""
+    results: dict[str, Any] = {}
     for size in (60, 2000):
         folder = write_bank(tmp_path_factory.mktemp(f"bank{size}"), size)
         app = make_app(Path(folder))
@@ -194,15 +281,21 @@ def costs_small_and_large(tmp_path_factory) -> tuple[dict[str, int], dict[str, i
             HELD.update(
                 responses=count_rows(app, Response), logs=count_rows(app, ReviewLog)
             )
-        results.append(page_costs(app))
+        pages = page_statements(app)
+        name = "small" if size == 60 else "large"
+        results[name] = {page: len(run) for page, run in pages.items()}
+        if size == 2000:
+            results["plans"] = {
+                page: query_plans(app, run) for page, run in pages.items()
+            }
         close_app(app)
-    return results[0], results[1]
+    return results
 
 
 HELD: dict[str, int] = {}
 
 
-def test_the_crowd_is_really_there(costs_small_and_large) -> None:
+def test_the_crowd_is_really_there(measured) -> None:
     # Guards the fixture: the large costs were measured beside this history.
     assert {
         "responses": CROWD["learners"] * CROWD["responses"],
@@ -211,7 +304,28 @@ def test_the_crowd_is_really_there(costs_small_and_large) -> None:
 
 
 @pytest.mark.parametrize("page", sorted(BUDGET))
-def test_statements_per_page_stay_within_budget(costs_small_and_large, page):
-    small, large = costs_small_and_large
+def test_statements_per_page_stay_within_budget(measured, page):
+    small, large = measured["small"], measured["large"]
     assert large[page] <= BUDGET[page], large
     assert large[page] == small[page], (small, large)  # no growth with the bank
+
+
+@pytest.mark.parametrize("page", sorted(BUDGET))
+def test_every_query_of_a_page_uses_an_index(measured, page):
+    plans = measured["plans"][page]
+    assert plans, f"{page}: no query was planned"
+    scans = [(sql, plan) for sql, plan in plans if full_scans(plan)]
+    assert not scans, "\n\n".join(f"{sql}\n-> {plan}" for sql, plan in scans)
+
+
+def test_the_scan_check_can_fail() -> None:
+    # The check above must see a full scan in each engine's wording.
+    assert full_scans("SCAN review_log") == ["SCAN review_log"]
+    assert full_scans("  ->  Seq Scan on attempt a  (cost=1.00..2.00 rows=1)") == [
+        "->  Seq Scan on attempt a  (cost=1.00..2.00 rows=1)"
+    ]
+    assert (
+        full_scans("SEARCH attempt USING INDEX ix_attempt_learner_id (learner_id=?)")
+        == []
+    )
+    assert full_scans("SCAN quiz") == []  # a content table: the bank's size
