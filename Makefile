@@ -86,6 +86,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/content_load.py --engine sqlite
 	$(BIN)/python benchmarks/anki_export.py
 	$(BIN)/python benchmarks/writes.py --engine both
+	$(BIN)/python benchmarks/history.py --engine both
 	$(BIN)/python benchmarks/web.py
 
 clean:

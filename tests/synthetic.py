@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -89,3 +92,49 @@ def _is_key(qtype: str, n: int, index: int) -> bool:
     # Single choice: one key, rotating over the positions; multiple: two keys.
     first = (n // len(TYPES)) % 4
     return index == first or (qtype == "multiple_response" and index == (first + 1) % 4)
+
+
+# ----------------------------------------------------------- a synthetic history
+
+
+def card_row(
+    learner: str,
+    question_id: str,
+    rng: random.Random,
+    now: datetime,
+    reps: int,
+    last_review_days: tuple[float, float] = (1, 30),
+) -> dict[str, Any]:
+    """A study card in review, about a third overdue, the rest due within 60 days."""
+    return {
+        "learner_id": learner,
+        "question_id": question_id,
+        "state": 2,
+        "step": None,
+        "stability": rng.uniform(1, 50),
+        "difficulty": rng.uniform(1, 10),
+        "due": now + timedelta(days=rng.uniform(-30, 60)),
+        "last_review": now - timedelta(days=rng.uniform(*last_review_days)),
+        "reps": reps,
+        "lapses": 0,
+    }
+
+
+def review_row(
+    card_id: int, learner: str, rng: random.Random, now: datetime
+) -> dict[str, Any]:
+    """One review-log row of a card, some day of the past year."""
+    return {
+        "card_id": card_id,
+        "learner_id": learner,
+        "reviewed_at": now - timedelta(days=rng.uniform(1, 365)),
+        "rating": rng.randint(1, 4),
+        "source": "study",
+        "state_before": 2,
+        "before": None,
+        "state_after": 2,
+        "stability_after": 5.0,
+        "difficulty_after": 5.0,
+        "interval_seconds": 86400,
+        "duration_ms": None,
+    }

@@ -26,7 +26,7 @@ from quizapp.models import (
     utcnow,
 )
 from tests.conftest import close_app, count_rows, load_content, make_app
-from tests.synthetic import write_bank
+from tests.synthetic import card_row, review_row, write_bank
 from tests.test_quiz import payload, question_at
 
 # What each page needs today (cold caches for the question and its fragments):
@@ -167,19 +167,7 @@ def crowd(app: Flask, learners: int, responses: int, cards: int, logs: int) -> N
                 for i, q in enumerate(drawn[:responses])
             )
             card_rows.extend(
-                {
-                    "learner_id": learner,
-                    "question_id": q,
-                    "state": 2,
-                    "step": None,
-                    "stability": rng.uniform(1, 50),
-                    "difficulty": rng.uniform(1, 10),
-                    "due": now + timedelta(days=rng.uniform(-30, 60)),
-                    "last_review": now - timedelta(days=rng.uniform(1, 30)),
-                    "reps": logs,
-                    "lapses": 0,
-                }
-                for q in drawn[:cards]
+                card_row(learner, q, rng, now, reps=logs) for q in drawn[:cards]
             )
         db.session.execute(insert(Attempt), attempts)
         db.session.execute(insert(Response), answers)
@@ -188,20 +176,7 @@ def crowd(app: Flask, learners: int, responses: int, cards: int, logs: int) -> N
         db.session.execute(
             insert(ReviewLog),
             [
-                {
-                    "card_id": card_id,
-                    "learner_id": learner,
-                    "reviewed_at": now - timedelta(days=rng.uniform(1, 365)),
-                    "rating": rng.randint(1, 4),
-                    "source": "study",
-                    "state_before": 2,
-                    "before": None,
-                    "state_after": 2,
-                    "stability_after": 5.0,
-                    "difficulty_after": 5.0,
-                    "interval_seconds": 86400,
-                    "duration_ms": None,
-                }
+                review_row(card_id, learner, rng, now)
                 for card_id, learner in card_ids
                 for _ in range(logs)
             ],

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -27,6 +25,7 @@ from quizapp.models import (
     utcnow,
 )
 from tests.conftest import close_app, load_content, make_app
+from tests.synthetic import card_row, review_row
 from tests.test_query_budget import counting
 from tests.test_quiz import payload
 
@@ -68,44 +67,19 @@ def _history(app: Flask, learner: str, cards: int, logs_per_card: int) -> None:
         db.session.execute(
             insert(StudyCard),
             [
-                {
-                    "learner_id": learner,
-                    "question_id": qid,
-                    "state": 2,
-                    "step": None,
-                    "stability": rng.uniform(1, 50),
-                    "difficulty": rng.uniform(1, 10),
-                    # About a third overdue, the rest due within two months.
-                    "due": now + timedelta(days=rng.uniform(-30, 60)),
-                    "last_review": now - timedelta(days=rng.uniform(31, 90)),
-                    "reps": logs_per_card,
-                    "lapses": 0,
-                }
+                # About a third overdue, the rest due within two months.
+                card_row(learner, qid, rng, now, logs_per_card, (31, 90))
                 for qid in ids
             ],
         )
         card_ids = db.session.scalars(
             select(StudyCard.id).where(StudyCard.learner_id == learner)
         ).all()
-        rows: list[dict[str, Any]] = []
-        for card_id in card_ids:
-            for _ in range(logs_per_card):
-                rows.append(
-                    {
-                        "card_id": card_id,
-                        "learner_id": learner,
-                        "reviewed_at": now - timedelta(days=rng.uniform(1, 365)),
-                        "rating": rng.randint(1, 4),
-                        "source": "study",
-                        "state_before": 2,
-                        "before": None,
-                        "state_after": 2,
-                        "stability_after": 5.0,
-                        "difficulty_after": 5.0,
-                        "interval_seconds": 86400,
-                        "duration_ms": None,
-                    }
-                )
+        rows = [
+            review_row(card_id, learner, rng, now)
+            for card_id in card_ids
+            for _ in range(logs_per_card)
+        ]
         db.session.execute(insert(ReviewLog), rows)
         db.session.commit()
         HISTORY[learner] = (
