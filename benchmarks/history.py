@@ -85,22 +85,19 @@ def generate(url: str, learners: int, responses: int, cards: int, logs: int) -> 
         Column("at", DateTime),
         **temp,
     )
-    shape = Table(
-        "bench_shape",
-        meta,
-        Column("k", Integer),
-        Column("i", Integer),
-        Column("question_id", String(64)),
-        **temp,
-    )
-    deck = Table(
-        "bench_deck",
-        meta,
-        Column("k", Integer),
-        Column("j", Integer),
-        Column("question_id", String(64)),
-        **temp,
-    )
+
+    def picks(name: str, index: str) -> Table:
+        # Which questions shape k uses: (k, index, question id) rows.
+        return Table(
+            name,
+            meta,
+            Column("k", Integer),
+            Column(index, Integer),
+            Column("question_id", String(64)),
+            **temp,
+        )
+
+    shape, deck = picks("bench_shape", "i"), picks("bench_deck", "j")
     layout = Table(
         "bench_layout",
         meta,

@@ -146,13 +146,14 @@ class ChoiceType(QuestionType):
         """Lettered options on the front; the key marked, with feedback, on the back."""
         options = data["options"]
         letters = LETTERS[: len(options)]
+        texts = [cards.text(option["text"]) for option in options]  # once, both sides
         front = "".join(
-            f'<li><span class="letter">{letter}</span>{cards.text(option["text"])}</li>'
-            for letter, option in zip(letters, options, strict=True)
+            f'<li><span class="letter">{letter}</span>{text}</li>'
+            for letter, text in zip(letters, texts, strict=True)
         )
         back = "".join(
-            _marked_option(letter, option)
-            for letter, option in zip(letters, options, strict=True)
+            _marked_option(letter, option, text)
+            for letter, option, text in zip(letters, options, texts, strict=True)
         )
         keys = [
             (letter, option)
@@ -168,7 +169,7 @@ class ChoiceType(QuestionType):
         }
 
 
-def _marked_option(letter: str, option: dict[str, Any]) -> str:
+def _marked_option(letter: str, option: dict[str, Any], text: str) -> str:
     # The key is marked in words as well as colour, for colour-blind learners and
     # clients that drop the CSS.
     status, mark = ("correct", "✓ correct") if option["correct"] else ("incorrect", "✗")
@@ -176,7 +177,7 @@ def _marked_option(letter: str, option: dict[str, Any]) -> str:
     extra = f'<div class="feedback">{cards.text(feedback)}</div>' if feedback else ""
     return (
         f'<li class="{status}"><span class="letter">{letter}</span>'
-        f'{cards.text(option["text"])}<span class="mark">{mark}</span>{extra}</li>'
+        f'{text}<span class="mark">{mark}</span>{extra}</li>'
     )
 
 

@@ -178,15 +178,15 @@ class Ordering(QuestionType):
         if shown == items:
             shown = shown[1:] + shown[:1]
         letter = {i["id"]: LETTERS[n] for n, i in enumerate(shown)}
+        text = {i["id"]: cards.text(i["text"]) for i in items}  # once, both sides
         front = "".join(
-            f'<li><span class="letter">{letter[i["id"]]}</span>{cards.text(i["text"])}'
-            "</li>"
+            f'<li><span class="letter">{letter[i["id"]]}</span>{text[i["id"]]}</li>'
             for i in shown
         )
         # The back: positions in the key's order, each item with its letter.
         order = "".join(
             f'<li class="correct"><span class="letter">{number}</span>'
-            f'{cards.text(i["text"])}<span class="mark">{letter[i["id"]]}</span></li>'
+            f'{text[i["id"]]}<span class="mark">{letter[i["id"]]}</span></li>'
             for number, i in enumerate(items, 1)
         )
         return ORDER_NOTE, {
