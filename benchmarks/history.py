@@ -47,6 +47,8 @@ import web  # noqa: E402  (benchmarks/web.py: HTTP client, gunicorn, wrk, databa
 
 PAGES = ("catalogue", "question", "results", "study", "progress")
 GOAL = 0.80
+LABELS = ("empty", "long")
+HISTORY_TABLES = ("learner", "attempt", "response", "study_card", "review_log")
 SHAPES = 10  # distinct exam layouts and card sets, learner n using shape n % SHAPES
 DAYS = 366  # a year of timestamps, the last 65 days in the future (due dates)
 PAST = DAYS - 66
@@ -233,6 +235,24 @@ def generate(url: str, learners: int, responses: int, cards: int, logs: int) -> 
     return counts
 
 
+def existing(url: str) -> dict:
+    """Row counts of a history kept by an earlier run (--keep-database)."""
+    from sqlalchemy import create_engine, func, select, text
+
+    from quizapp.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(url))
+    with engine.connect() as conn:
+        counts = {
+            table: conn.scalar(select(func.count()).select_from(text(table)))
+            for table in HISTORY_TABLES
+        }
+    engine.dispose()
+    if not counts["review_log"]:
+        raise SystemExit("--reuse: the kept database has no history; run without it")
+    return {**counts, "seconds": 0.0}
+
+
 # ---------------------------------------------------------------- in process
 
 
@@ -330,9 +350,12 @@ class EngineRun:
 @contextlib.contextmanager
 def two_databases(engine: str, args: argparse.Namespace, workdir: Path):
     """An empty and a long-history database, both fresh."""
+    if args.reuse:
+        yield [f"{args.pg_url}/{args.pg_database}_{label}" for label in LABELS]
+        return
     with contextlib.ExitStack() as stack:
         urls = []
-        for label in ("empty", "long"):
+        for label in LABELS:
             named = argparse.Namespace(**vars(args))
             named.pg_database = f"{args.pg_database}_{label}"
             urls.append(
@@ -348,16 +371,19 @@ def run_engine(
     print(f"\n== {engine} ==", flush=True)
     learners = args.learners if engine == "postgres" else args.sqlite_learners
     with two_databases(engine, args, workdir) as (empty_url, long_url):
-        for url in (empty_url, long_url):
-            env = web.server_env(url)
-            web.flask_cli(env, "db", "upgrade")
-            web.flask_cli(env, "content", "load", str(bank))
-        print(
-            f"history: {learners:,} learners x ({args.responses} responses, "
-            f"{args.cards} cards x {args.logs} logs)",
-            flush=True,
-        )
-        counts = generate(long_url, learners, args.responses, args.cards, args.logs)
+        if args.reuse:
+            counts = existing(long_url)
+        else:
+            for url in (empty_url, long_url):
+                env = web.server_env(url)
+                web.flask_cli(env, "db", "upgrade")
+                web.flask_cli(env, "content", "load", str(bank))
+            print(
+                f"history: {learners:,} learners x ({args.responses} responses, "
+                f"{args.cards} cards x {args.logs} logs)",
+                flush=True,
+            )
+            counts = generate(long_url, learners, args.responses, args.cards, args.logs)
         print(f"  rows: {counts}", flush=True)
         statements, plans = {}, {}
         for label, url in (("empty", empty_url), ("long", long_url)):
@@ -397,7 +423,11 @@ def table(run: EngineRun) -> str:
         "",
         "History rows: "
         + ", ".join(f"{k} {v:,}" for k, v in run.counts.items() if k != "seconds")
-        + f" (written and analysed in {run.counts['seconds']} s).",
+        + (
+            f" (written and analysed in {run.counts['seconds']} s)."
+            if run.counts["seconds"]
+            else " (kept from an earlier run: --reuse)."
+        ),
         f"Load average before/after the measurements: {run.load[0]} / {run.load[1]}.",
         "",
         "| page | empty req/s | long req/s | ratio | goal | p50 empty / long | "
@@ -471,8 +501,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="prefix: NAME_empty and NAME_long are created and dropped",
     )
     add("--keep-database", action="store_true", help="do not drop them at the end")
+    add(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: measure the databases an earlier --keep-database run left",
+    )
     add("-o", "--output", type=Path, default=BENCH_DIR / "results" / "history.md")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.reuse and args.engine != "postgres":
+        parser.error("--reuse needs --engine postgres")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
