@@ -48,7 +48,14 @@ import web  # noqa: E402  (benchmarks/web.py: HTTP client, gunicorn, wrk, databa
 PAGES = ("catalogue", "question", "results", "study", "progress")
 GOAL = 0.80
 LABELS = ("empty", "long")
-HISTORY_TABLES = ("learner", "attempt", "response", "study_card", "review_log")
+HISTORY_TABLES = (
+    "learner",
+    "attempt",
+    "response",
+    "study_settings",
+    "study_card",
+    "review_log",
+)
 SHAPES = 10  # distinct exam layouts and card sets, learner n using shape n % SHAPES
 DAYS = 366  # a year of timestamps, the last 65 days in the future (due dates)
 PAST = DAYS - 66
@@ -180,6 +187,15 @@ def generate(url: str, learners: int, responses: int, cards: int, logs: int) -> 
                 "FROM bench_nums JOIN bench_shape ON bench_shape.k = n % :shapes "
                 "JOIN bench_layout ON bench_layout.k = n % :shapes "
                 "JOIN bench_days ON bench_days.d = n % :past WHERE n < :learners",
+            ),
+            (
+                # Every tenth learner saved study settings (the others use defaults).
+                "study_settings",
+                "INSERT INTO study_settings (learner_id, new_per_day, "
+                "max_reviews_per_day, desired_retention, time_zone, "
+                "day_starts_at_hour) "
+                "SELECT 'h' || n, 20, 200, 0.9, 'Europe/Berlin', 4 FROM bench_nums "
+                "WHERE n < :learners AND n % 10 = 0",
             ),
             (
                 "study_card",
