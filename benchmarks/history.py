@@ -81,7 +81,7 @@ def generate(url: str, learners: int, responses: int, cards: int, logs: int) -> 
     )
 
     from quizapp.config import normalise_database_url
-    from quizapp.models import Question
+    from quizapp.models import Question, Quiz
 
     engine = create_engine(normalise_database_url(url))
     meta = MetaData()
@@ -122,6 +122,9 @@ def generate(url: str, learners: int, responses: int, cards: int, logs: int) -> 
         ).all()
         if len(ids) < max(responses, cards) * 2:
             raise SystemExit(f"the bank has {len(ids)} questions: too few")
+        quizzes = conn.scalars(select(Quiz.id).order_by(Quiz.id)).all()
+        if not quizzes or quizzes != list(range(quizzes[0], quizzes[0] + len(quizzes))):
+            raise SystemExit(f"expected a fresh bank's quiz ids 1..n, got {quizzes}")
         meta.create_all(conn)
         conn.execute(nums.insert(), [{"n": n} for n in range(max(learners, logs, 1))])
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -173,7 +176,10 @@ def generate(url: str, learners: int, responses: int, cards: int, logs: int) -> 
                 "attempt",
                 "INSERT INTO attempt (id, learner_id, quiz_id, title, mode, layout, "
                 "started_at, finished_at, score) "
-                "SELECT 'ha' || n, 'h' || n, NULL, 'History', 'exam', "
+                # Two attempts in three are of a catalogue quiz, one of the builder's.
+                "SELECT 'ha' || n, 'h' || n, "
+                "CASE WHEN n % 3 = 0 THEN NULL ELSE :first_quiz + n % :quizzes END, "
+                "'History', 'exam', "
                 "bench_layout.layout, bench_days.at, bench_days.at, 0.5 "
                 "FROM bench_nums JOIN bench_layout ON bench_layout.k = n % :shapes "
                 "JOIN bench_days ON bench_days.d = n % :past WHERE n < :learners",
@@ -229,6 +235,8 @@ def generate(url: str, learners: int, responses: int, cards: int, logs: int) -> 
             "shapes": SHAPES,
             "days": DAYS,
             "past": PAST,
+            "first_quiz": quizzes[0],
+            "quizzes": len(quizzes),
         }
         for table, sql in steps:
             step = time.perf_counter()

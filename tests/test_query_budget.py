@@ -20,6 +20,7 @@ from quizapp.models import (
     Attempt,
     Learner,
     Question,
+    Quiz,
     Response,
     ReviewLog,
     StudyCard,
@@ -135,6 +136,8 @@ def crowd(app: Flask, learners: int, responses: int, cards: int, logs: int) -> N
     now = utcnow()
     with app.app_context():
         ids = db.session.scalars(select(Question.id).order_by(Question.id)).all()
+        # Two attempts in three are of a catalogue quiz, one of the builder's.
+        quizzes = [None, *db.session.scalars(select(Quiz.id).order_by(Quiz.id))]
         db.session.execute(
             insert(Learner), [{"id": f"crowd{n:06d}"} for n in range(learners)]
         )
@@ -147,7 +150,7 @@ def crowd(app: Flask, learners: int, responses: int, cards: int, logs: int) -> N
                 {
                     "id": attempt,
                     "learner_id": learner,
-                    "quiz_id": None,
+                    "quiz_id": quizzes[n % len(quizzes)] if n % 3 else None,
                     "title": "Crowd",
                     "mode": "exam",
                     "layout": [{"question": q, "order": []} for q in drawn[:responses]],
