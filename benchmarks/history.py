@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import signal
 import statistics
 import sys
@@ -439,6 +440,27 @@ def full_scans(plan: str) -> list[str]:
     return check(plan)
 
 
+def plan_rows(plans: dict[str, list[tuple[str, str]]]) -> list[str]:
+    """One Markdown row per planned statement: what it reads, which indexes, time."""
+    rows = []
+    for page, planned in plans.items():
+        for sql, plan in planned:
+            words = " ".join(sql.split())
+            verb = words.split(None, 1)[0]
+            tables = re.findall(r"\b(?:FROM|JOIN|UPDATE)\s+(\w+)", words)
+            main = ", ".join(dict.fromkeys(t for t in tables if t != "anchor"))
+            indexes = re.findall(r"(?:using|USING (?:COVERING )?INDEX|on) (\w+)", plan)
+            used = ", ".join(
+                dict.fromkeys(i for i in indexes if i.startswith(("ix_", "uq_", "pk_")))
+            )
+            took = re.search(r"Execution Time: ([\d.]+) ms", plan)
+            rows.append(
+                f"| {page} | {verb} {main[:70]} | {used or '-'} | "
+                f"{took.group(1) + ' ms' if took else '-'} |"
+            )
+    return rows
+
+
 def table(run: EngineRun) -> str:
     """The Markdown report of one engine."""
     empty, long = run.sides
@@ -485,6 +507,10 @@ def table(run: EngineRun) -> str:
         + ("" if same else str(run.statements["empty"])),
         "Full scans of a history table in the plans: "
         + ("none." if not scans else "; ".join(f"{p}: {line}" for p, line in scans)),
+        "",
+        "| page | statement | indexes used | execution |",
+        "|---|---|---|---|",
+        *plan_rows(run.plans),
         "",
         "<details><summary>Query plans on the long history</summary>",
         "",
