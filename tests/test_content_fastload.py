@@ -1,7 +1,9 @@
 """The fast paths of `flask content load` against the plain ones they replace.
 
 Bulk writes against ORM objects: the same sequence of loads written both ways must
-leave every row of every content table the same.
+leave every row of every content table the same. The digest skip: a reload of the
+same files is not read, a forced one agrees, and any change to a file, a file name
+or the loader's code is read.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from typing import Any
 import pytest
 import yaml
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from quizapp.content import load_bank, read_bank
+from quizapp import cli
+from quizapp.content import digest, load_bank, read_bank
+from quizapp.content.digest import digest_files
 from quizapp.extensions import db
-from quizapp.models import Question
+from quizapp.models import ContentState, Question
+from tests.conftest import FIXTURE_CONTENT
 from tests.synthetic import write_bank
 
 # Columns left out of the comparison: clocks, and the ids of rows that are
@@ -132,3 +137,182 @@ def test_bulk_load_writes_the_same_rows_as_the_orm_path(
         ]
         assert moved[0] == moved[1]
         assert moved[0]
+
+
+# --- the digest: a reload of the same files is not read again ----------------------
+
+SKIPPED = "files as last loaded: not read again (--force reads them)."
+NO_CHANGES = "No changes: 0 added, 0 updated, 0 retired."
+
+
+def cli_load(app: Flask, bank: Path, *args: str) -> Any:
+    return app.test_cli_runner().invoke(args=["content", "load", str(bank), *args])
+
+
+def test_a_reload_of_the_same_files_is_skipped_and_a_forced_one_agrees(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    assert "Loaded: 10 added" in cli_load(app, bank).stdout
+    loaded = snapshot(app)
+
+    def unread(*_args: Any) -> None:
+        raise AssertionError("the files were read again")
+
+    # Outside TESTING the skip reads nothing (under it, it also runs the plain path).
+    monkeypatch.setitem(app.config, "TESTING", False)
+    monkeypatch.setattr(cli, "read_bank", unread)
+    skipped = cli_load(app, bank)
+    monkeypatch.undo()
+    forced = cli_load(app, bank, "--force")
+
+    assert skipped.exit_code == 0, skipped.output
+    assert skipped.stdout.splitlines() == [f"3 {SKIPPED}", NO_CHANGES]
+    assert forced.exit_code == 0, forced.output
+    assert SKIPPED not in forced.stdout
+    assert forced.stdout.splitlines()[-1] == NO_CHANGES
+    assert snapshot(app) == loaded
+
+
+def test_the_digest_of_the_files_is_the_one_read_bank_computes(
+    tmp_path: Path,
+) -> None:
+    bank = write_bank(tmp_path / "content", 16)
+    (bank / "quizzes" / "more.yml").write_text("quizzes: []\n", "utf-8")
+
+    read = read_bank(bank)
+    files = digest_files(bank)
+
+    assert files is not None
+    assert (files.hexdigest(), files.files) == (read.digest, read.files)
+    assert digest_files(tmp_path / "nowhere") is None
+
+
+def _rename(bank: Path) -> None:
+    path = bank / "quizzes" / "quizzes.yaml"
+    path.rename(path.with_suffix(".yml"))
+
+
+def _move_last_quiz_to_new_file(bank: Path) -> None:
+    path = bank / "quizzes" / "quizzes.yaml"
+    text = path.read_text("utf-8")
+    cut = text.index("- slug: fx-exam")
+    path.write_text(text[:cut], "utf-8")
+    (bank / "quizzes" / "z-exam.yaml").write_text("quizzes:\n" + text[cut:], "utf-8")
+
+
+def _edit(file: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(bank: Path) -> None:
+        path = bank / file
+        text = path.read_text("utf-8")
+        assert text.count(old) == 1, old
+        path.write_text(text.replace(old, new), "utf-8")
+
+    return edit
+
+
+ESSAY = "essays/cooperation-peacekeeping-missions.yaml"
+QUESTIONS = "questions/cooperation-peacekeeping-missions.yaml"
+QUIZZES = "quizzes/quizzes.yaml"
+CHANGES = {
+    "essay-passage": (
+        _edit(ESSAY, "are joint training exercises.", "are joint training drills."),
+        "Essays: 1 title or passage changed.",
+    ),
+    "essay-title": (
+        _edit(ESSAY, "title: '", "title: 'The "),
+        "Essays: 1 title or passage changed.",
+    ),
+    "question": (
+        _edit(QUESTIONS, "Which humanitarian task is this?", "Which task is it?"),
+        "Loaded: 0 added, 1 updated, 0 retired.",
+    ),
+    "quiz": (
+        _edit(QUIZZES, "title: Fixture exam", "title: Fixture test"),
+        "Loaded: 0 added, 1 updated, 0 retired.",
+    ),
+    "a-comment-only": (
+        _edit(QUIZZES, "quizzes:\n", "# Two quizzes.\nquizzes:\n"),
+        NO_CHANGES,
+    ),
+    "file-renamed": (_rename, NO_CHANGES),
+    "record-moved-to-a-new-file": (_move_last_quiz_to_new_file, NO_CHANGES),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_a_reload_after_any_change_to_the_files_reads_them(
+    app: Flask, tmp_path: Path, change: tuple[Callable[[Path], None], str]
+) -> None:
+    edit, said = change
+    bank = shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    assert cli_load(app, bank).exit_code == 0
+    edit(bank)
+
+    result = cli_load(app, bank)
+
+    assert result.exit_code == 0, result.output
+    assert SKIPPED not in result.stdout
+    assert said in result.stdout.splitlines()
+    files = len([*bank.rglob("*.yaml"), *bank.rglob("*.yml")])
+    assert cli_load(app, bank).stdout.splitlines() == [f"{files} {SKIPPED}", NO_CHANGES]
+
+
+def test_a_reload_after_the_loader_code_changed_reads_the_files(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    assert cli_load(app, bank).exit_code == 0
+    monkeypatch.setattr(digest, "_code_digest", lambda: b"another version")
+
+    result = cli_load(app, bank)
+
+    assert result.exit_code == 0, result.output
+    assert SKIPPED not in result.stdout
+    assert result.stdout.splitlines()[-1] == NO_CHANGES
+
+
+def test_a_broken_file_after_a_load_is_reported_and_changes_nothing(
+    app: Flask, tmp_path: Path
+) -> None:
+    bank = shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    assert cli_load(app, bank).exit_code == 0
+    loaded = snapshot(app)
+    path = bank / QUESTIONS
+    good = path.read_text("utf-8")
+    path.write_text(good.replace("  difficulty: hard\n", ""), "utf-8")
+
+    broken = cli_load(app, bank)
+    path.write_text(good, "utf-8")
+    restored = cli_load(app, bank)
+
+    assert broken.exit_code == 1
+    assert f"error: {path}:" in broken.stderr
+    assert "missing field 'difficulty'" in broken.stderr
+    assert snapshot(app) == loaded
+    # The failed load recorded nothing: the good files are still the last loaded.
+    assert restored.stdout.splitlines() == [f"3 {SKIPPED}", NO_CHANGES]
+
+
+def test_a_database_without_a_recorded_digest_reads_the_files_once(
+    app: Flask, tmp_path: Path
+) -> None:
+    bank = shutil.copytree(FIXTURE_CONTENT, tmp_path / "content")
+    assert cli_load(app, bank).exit_code == 0
+    with app.app_context():
+        db.session.execute(update(ContentState).values(content_digest=None))
+        db.session.commit()
+    version = content_version(app)
+
+    first = cli_load(app, bank)
+    second = cli_load(app, bank)
+
+    assert SKIPPED not in first.stdout
+    assert first.stdout.splitlines()[-1] == NO_CHANGES
+    assert second.stdout.splitlines() == [f"3 {SKIPPED}", NO_CHANGES]
+    assert content_version(app) == version  # recording the digest is no change
+
+
+def content_version(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(ContentState.version)) or 0

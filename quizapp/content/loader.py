@@ -138,19 +138,22 @@ def load_bank(
         size = rule_size(quiz.rule)
         if quiz.size != size:
             quiz.size = size
-    if report.changed:
-        _bump_version(session)
+    _record(session, report, bank.digest)
     session.flush()
     return report
 
 
-def _bump_version(session: Session) -> None:
+def _record(session: Session, report: LoadReport, digest: str | None) -> None:
+    """Bump the content version if anything changed; keep the files' digest."""
     state = session.get(ContentState, 1)
     if state is None:
         state = ContentState(id=1, version=0)
         session.add(state)
-    state.version += 1
-    state.loaded_at = utcnow()
+    if report.changed:
+        state.version += 1
+        state.loaded_at = utcnow()
+    if state.content_digest != digest:
+        state.content_digest = digest
 
 
 def _load_essays(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -93,10 +94,15 @@ def _ident_before(text: str, line: int | None) -> str | None:
     return None
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse one content file, turning any YAML problem into a located ContentError."""
+def read_yaml(path: Path, data: bytes | None = None) -> Any:
+    """Parse one content file, turning any YAML problem into a located ContentError.
+
+    `data` is the file's bytes when the caller has read them already.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        # As Path.read_text decodes: UTF-8, universal newlines.
+        raw = io.BytesIO(path.read_bytes() if data is None else data)
+        text = io.TextIOWrapper(raw, encoding="utf-8").read()
     except UnicodeDecodeError as exc:
         raise ContentError(path, None, f"is not UTF-8 text ({exc.reason})") from exc
     try:
