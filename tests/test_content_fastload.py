@@ -3,7 +3,8 @@
 Bulk writes against ORM objects: the same sequence of loads written both ways must
 leave every row of every content table the same. The digest skip: a reload of the
 same files is not read, a forced one agrees, and any change to a file, a file name
-or the loader's code is read.
+or the loader's code is read. The YAML event reader: what it builds is what PyYAML's
+loader builds, and what it does not build it leaves to that loader.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from quizapp import cli
-from quizapp.content import digest, load_bank, read_bank
+from quizapp.content import digest, load_bank, read_bank, yamlio
 from quizapp.content.digest import digest_files
 from quizapp.extensions import db
 from quizapp.models import ContentState, Question
-from tests.conftest import FIXTURE_CONTENT
+from tests.conftest import BANK_CONTENT, FIXTURE_CONTENT
 from tests.synthetic import write_bank
 
 # Columns left out of the comparison: clocks, and the ids of rows that are
@@ -316,3 +317,76 @@ def test_a_database_without_a_recorded_digest_reads_the_files_once(
 def content_version(app: Flask) -> int:
     with app.app_context():
         return db.session.scalar(select(ContentState.version)) or 0
+
+
+# --- the YAML event reader against PyYAML's loader --------------------------------
+
+SNIPPETS = {
+    "scalars": (
+        "a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: '7'\ng: \"x\"\nh: 2020-01-02\n"
+        "i: 0x1f\nj: .inf\nk: On\nl: ''\nm:\n",
+        True,
+    ),
+    "nesting": (
+        "- id: x\n  items: [a, {b: c}, [d]]\n  text: |\n    two\n    lines\n",
+        True,
+    ),
+    "duplicates": ("a: 1\nb: 2\na: 3\n", True),
+    "folded-and-unicode": ('q: >\n  folded\n  text ’quoted’\nr: "\\u00e9"\n', True),
+    "empty": ("", False),
+    "comment-only": ("# nothing\n", False),
+    "anchor-and-alias": ("a: &x [1, 2]\nb: *x\n", False),
+    "merge-key": ("base: &b {x: 1}\nmore:\n  <<: *b\n  y: 2\n", False),
+    "tag": ("a: !!str 12\nb: !!int '3'\n", False),
+    "number-key": ("1: one\n", False),
+    "two-documents": ("a: 1\n---\nb: 2\n", False),
+    "python-tag": ("!!python/object/apply:os.system ['true']\n", False),
+    "syntax-error": ("a: [1, 2\nb: 3\n", False),
+}
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS.values(), ids=SNIPPETS.keys())
+def test_the_event_reader_builds_what_pyyaml_builds_or_leaves_it_to_pyyaml(
+    snippet: tuple[str, bool],
+) -> None:
+    text, built_by_events = snippet
+    try:
+        plain = yaml.load(text, Loader=yamlio._Loader)  # noqa: S506  # nosec B506
+    except yaml.YAMLError as error:
+        plain = error
+    try:
+        fast = yamlio._from_events(text)
+    except (yamlio._Unusual, yaml.YAMLError, ValueError):
+        assert not built_by_events
+        return
+    assert built_by_events
+    assert yamlio.same_yaml(fast, plain)
+
+
+@pytest.mark.parametrize(
+    "root", [BANK_CONTENT, FIXTURE_CONTENT], ids=["bank", "fixture"]
+)
+def test_every_content_file_is_built_from_events_as_pyyaml_builds_it(
+    root: Path, tmp_path: Path
+) -> None:
+    synthetic = write_bank(tmp_path / "synthetic", 40)
+    files = sorted([*root.rglob("*.yaml"), *synthetic.rglob("*.yaml")])
+    assert len(files) > 5
+    for path in files:
+        text = path.read_text("utf-8")
+        plain = yaml.load(text, Loader=yamlio._Loader)  # noqa: S506  # nosec B506
+        assert yamlio.same_yaml(yamlio._from_events(text), plain), path
+
+
+def test_same_yaml_sees_a_wrong_line_a_wrong_type_and_a_wrong_order() -> None:
+    text = "a: 1\nb: [x]\n"
+    plain = yaml.load(text, Loader=yamlio._Loader)  # noqa: S506  # nosec B506
+    moved = yamlio._from_events(text)
+    moved.key_lines["b"] = 3
+    retyped = yamlio._from_events(text.replace("1", "'1'"))
+    reordered = yamlio._from_events("b: [x]\na: 1\n")
+
+    assert yamlio.same_yaml(yamlio._from_events(text), plain)
+    assert not yamlio.same_yaml(moved, plain)
+    assert not yamlio.same_yaml(retyped, plain)
+    assert not yamlio.same_yaml(reordered, plain)
