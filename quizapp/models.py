@@ -141,6 +141,9 @@ class ContentState(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The digest of the files (and loader code) the content was last loaded from
+    # (quizapp.content.digest); None before the first load that recorded one.
+    content_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class Learner(db.Model):

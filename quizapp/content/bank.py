@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .digest import ContentDigest, content_files
 from .lint import Finding, lint_bank, lint_question
 from .schema import (
     TYPES,
@@ -40,6 +41,8 @@ class Bank:
     # (file, what, how many) for each file that could not be parsed at all, so the
     # summary's counts are not taken for questions that were retired.
     unread: list[tuple[str, str, int]] = field(default_factory=list)
+    # The digest of the bytes read (digest.py), which a load records.
+    digest: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,10 +88,6 @@ def _count_unread(path: Path, folder: str) -> tuple[str, str, int]:
     return str(path), what, len(pattern.findall(text))
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-
-
 def read_bank(content_dir: Path | str) -> Bank:
     """Parse, validate and lint the content directory; never touches the database."""
     root = Path(content_dir)
@@ -96,15 +95,18 @@ def read_bank(content_dir: Path | str) -> Bank:
     if not root.is_dir():
         bank.errors.append(ContentError(root, None, "content directory not found"))
         return bank
+    digest = ContentDigest()
     for reader, folder, target in (
         (read_essay, "essays", bank.essays),
         (read_questions, "questions", bank.questions),
         (read_quizzes, "quizzes", bank.quizzes),
     ):
-        for path in _files(root / folder):
+        for path in content_files(root, folder):
             bank.files += 1
+            data = path.read_bytes()
+            digest.add(folder, path, data)
             try:
-                raw = read_yaml(path)
+                raw = read_yaml(path, data)
             except ContentError as exc:
                 bank.errors.append(exc)
                 bank.unread.append(_count_unread(path, folder))
@@ -126,6 +128,7 @@ def read_bank(content_dir: Path | str) -> Bank:
         bank.warnings.extend(warnings)
     bank.warnings.extend(lint_bank(bank.questions, str(root / "questions")))
     bank.errors.sort(key=lambda e: (e.path, e.line or 0))
+    bank.digest = digest.hexdigest()
     return bank
 
 
